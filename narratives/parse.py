@@ -1,0 +1,195 @@
+"""Turning fetched feed bytes into Article records.
+
+Identity is derived, never invented: an article's id is a hash of its
+canonical URL (else of its feed and guid, else of its content), and a
+versioned content hash says whether a stored article changed.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import re
+import time
+import warnings
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import feedparser
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+from url_normalize import url_normalize
+
+from .errors import ParseError
+from .records import Article, Feed
+
+# Bump when the hashed fields or their normalisation change: every stored
+# article then looks "changed" once and is re-analysed.
+CONTENT_HASH_VERSION = "v1"
+
+# Query parameters that track the reader rather than identify the page.
+TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_", "__hs")
+TRACKING_PARAMS = frozenset(
+    {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "ocid",
+     "cmpid", "ito", "_ga", "_gl", "mkt_tok", "spm", "ref_src", "smid", "at_medium",
+     "at_campaign", "xtor", "ns_source", "ns_mchannel", "ns_campaign", "rss", "feed"}
+)
+
+_WS = re.compile(r"\s+")
+_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*(<!doctype\s+html|<html)", re.I | re.S)
+_BLOCK_TAGS = ("p", "br", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote")
+
+
+def canonical_url(url: str | None) -> str | None:
+    """Scheme and host lower-cased, fragment and tracking parameters removed."""
+    if not url or not url.strip():
+        return None
+    url = url.strip()
+    try:
+        normal = url_normalize(url)
+    except Exception:  # url_normalize raises assorted errors on junk; keep the raw URL
+        normal = url
+    if not normal:
+        return None
+    parts = urlsplit(normal)
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
+    ]
+    return urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), "")
+    )
+
+
+def html_to_text(html: str | None) -> str:
+    """Plain text from an HTML fragment: script and style dropped, entities decoded."""
+    if not html:
+        return ""
+    if "<" not in html and "&" not in html:
+        return _WS.sub(" ", html).strip()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        soup = BeautifulSoup(html, "lxml")
+    for tag in soup(["script", "style", "noscript", "template", "iframe"]):
+        tag.decompose()
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before(" ")
+        tag.insert_after(" ")
+    return _WS.sub(" ", soup.get_text(" ")).strip()
+
+
+def _hash(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+def article_id(canonical: str | None, guid: str | None, feed: str, title: str, text: str) -> str:
+    """Stable identity: canonical URL, else feed+guid, else content."""
+    if canonical:
+        return _hash("url", canonical)[:24]
+    if guid:
+        return _hash("guid", feed, guid)[:24]
+    return _hash("content", feed, title, text)[:24]
+
+
+def content_hash(title: str, text: str, author: str | None) -> str:
+    return _hash(CONTENT_HASH_VERSION, title, text, author or "")[:32]
+
+
+def _utc_iso(struct: time.struct_time | None) -> str | None:
+    if not struct:
+        return None
+    try:
+        ts = calendar.timegm(struct)
+        return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _entry_text(entry: Any) -> str:
+    """Content and summary joined, without repeating a summary the content contains."""
+    content_parts = [
+        html_to_text(c.get("value")) for c in entry.get("content", []) if c.get("value")
+    ]
+    content = " ".join(p for p in content_parts if p)
+    summary = html_to_text(entry.get("summary"))
+    if not content:
+        return summary
+    if not summary or summary[:200] in content:
+        return content
+    return f"{summary} {content}"
+
+
+def looks_like_html(content: bytes) -> bool:
+    return bool(_HTML_START.match(content[:2048]))
+
+
+def parse_feed(
+    content: bytes,
+    feed: Feed,
+    *,
+    content_type: str | None = None,
+    fetched_at: datetime | None = None,
+) -> list[Article]:
+    """Parse feed bytes. Raises ParseError when the bytes are not a usable feed."""
+    if not content or not content.strip():
+        raise ParseError("empty response body")
+    headers = {"content-type": content_type} if content_type else None
+    parsed = feedparser.parse(content, response_headers=headers, sanitize_html=True)
+    entries = parsed.get("entries") or []
+    version = parsed.get("version") or ""
+    if not entries and not version:
+        if looks_like_html(content) or "html" in (content_type or "").lower():
+            raise ParseError("got an HTML page, not a feed (check the feed URL)")
+        exc = parsed.get("bozo_exception")
+        raise ParseError(f"not a feed: {exc or 'no RSS/Atom structure found'}")
+    return list(iter_articles(parsed, feed, fetched_at=fetched_at))
+
+
+def iter_articles(
+    parsed: Any, feed: Feed, *, fetched_at: datetime | None = None
+) -> Iterator[Article]:
+    fetched = (fetched_at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    feed_lang = (parsed.get("feed", {}).get("language") or feed.language or "") or None
+    seen: set[str] = set()
+    for entry in parsed.get("entries", []):
+        title = html_to_text(entry.get("title"))
+        text = _entry_text(entry)
+        if not title and not text:
+            continue
+        link = entry.get("link")
+        canonical = canonical_url(link)
+        guid = entry.get("id") or None
+        published = _utc_iso(entry.get("published_parsed"))
+        source = "published"
+        if published is None:
+            published, source = _utc_iso(entry.get("updated_parsed")), "updated"
+        if published is None:
+            published, source = fetched, "fetched"
+        author = entry.get("author") or None
+        language = (entry.get("language") or feed_lang or None)
+        if language:
+            language = language.split("-")[0].lower()[:3]
+        aid = article_id(canonical, guid, feed.name, title, text)
+        if aid in seen:  # a feed listing the same story twice
+            continue
+        seen.add(aid)
+        yield Article(
+            id=aid,
+            feed=feed.name,
+            url=link or None,
+            canonical_url=canonical,
+            guid=guid,
+            title=title,
+            text=text,
+            published=published,
+            published_source=source,  # type: ignore[arg-type]
+            author=author,
+            language=language,
+            content_hash=content_hash(title, text, author),
+        )

@@ -1,0 +1,237 @@
+"""Wiring the stages together: fetch -> parse -> store, then analysis.
+
+`ingest` yields one FeedResult per feed as it finishes, so a caller (the CLI,
+a notebook) can show progress without knowing how the work is done.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from .config import FeedsConfig, Settings
+from .errors import FetchError, LockedError, ParseError
+from .fetch import Fetcher, FetchResult, host_of, polite_sleep
+from .parse import parse_feed
+from .records import ActorTone, Analysis, Article, Feed, FeedResult, RunSummary
+from .store import Store
+
+# Back-off for feeds that keep failing: the first two failures are retried on
+# the next run; after that the wait doubles from one hour, capped at a week.
+BACKOFF_FREE_FAILURES = 2
+BACKOFF_BASE = timedelta(hours=1)
+BACKOFF_CAP = timedelta(days=7)
+
+
+def backoff_until(failures: int, now: datetime, retry_after: datetime | None) -> datetime | None:
+    """When a feed that has failed `failures` times in a row may be tried again."""
+    until = None
+    if failures > BACKOFF_FREE_FAILURES:
+        delay = min(BACKOFF_BASE * 2 ** (failures - BACKOFF_FREE_FAILURES - 1), BACKOFF_CAP)
+        until = now + delay
+    if retry_after is not None and (until is None or retry_after > until):
+        until = min(retry_after, now + BACKOFF_CAP)
+    return until
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    feed: Feed
+    result: FetchResult | None = None
+    articles: tuple[Article, ...] = ()
+    error: str | None = None
+    status: int | None = None
+    retry_after: datetime | None = None
+
+
+def _fetch_one(fetcher: Fetcher, feed: Feed, etag: str | None, modified: str | None) -> _Fetched:
+    try:
+        result = fetcher.fetch(feed.url, etag=etag, last_modified=modified)
+        if result.not_modified:
+            return _Fetched(feed, result)
+        assert result.content is not None
+        articles = parse_feed(result.content, feed, content_type=result.content_type)
+        return _Fetched(feed, result, tuple(articles))
+    except FetchError as exc:
+        return _Fetched(feed, error=str(exc), status=exc.status,
+                        retry_after=getattr(exc, "retry_after", None))
+    except ParseError as exc:
+        return _Fetched(feed, error=f"cannot parse feed: {exc}")
+
+
+def ingest_lock(db_path: str | Path, *, wait: bool = False) -> FileLock:
+    """Acquire the per-database ingest lock; raise LockedError if another run holds it."""
+    lock = FileLock(f"{db_path}.lock")
+    try:
+        lock.acquire(timeout=-1 if wait else 0)
+    except Timeout:
+        raise LockedError(
+            f"another narratives run is using {db_path} (lock file {db_path}.lock); "
+            "try again later or pass --wait"
+        ) from None
+    return lock
+
+
+def ingest(
+    config: FeedsConfig,
+    store: Store,
+    *,
+    only: Sequence[str] = (),
+    force: bool = False,
+    settings: Settings | None = None,
+    on_result: Callable[[FeedResult], None] | None = None,
+) -> RunSummary:
+    """Fetch, parse and store every selected feed. One bad feed never stops the run."""
+    feeds = config.select(only)
+    settings = settings or config.settings
+    store.sync_feeds(config.feeds)
+    run_id = store.begin_run()
+    now = datetime.now(UTC)
+    results: list[FeedResult] = []
+
+    def done(result: FeedResult) -> None:
+        results.append(result)
+        if on_result:
+            on_result(result)
+
+    todo: dict[str, list[tuple[Feed, dict]]] = defaultdict(list)
+    for feed in feeds:
+        state = store.feed_state(feed.name)
+        if state["url"] != feed.url:  # a new URL starts without validators
+            state["etag"] = state["last_modified"] = None
+        next_attempt = state["next_attempt"]
+        if not force and next_attempt and next_attempt > now.strftime("%Y-%m-%dT%H:%M:%SZ"):
+            done(FeedResult(feed=feed.name, ok=True, skipped=True,
+                            error=None))
+            continue
+        todo[host_of(feed.url)].append((feed, state))
+
+    out: queue.Queue[_Fetched] = queue.Queue()
+
+    def worker(items: list[tuple[Feed, dict]], fetcher: Fetcher) -> None:
+        last: float | None = None
+        for feed, state in items:
+            polite_sleep(last, settings.host_delay)
+            try:
+                out.put(_fetch_one(fetcher, feed, state["etag"], state["last_modified"]))
+            except Exception as exc:  # a bug in one feed's parse must not hang the run
+                out.put(_Fetched(feed, error=f"internal error: {exc!r}"))
+            last = time.monotonic()
+
+    pending = sum(len(v) for v in todo.values())
+    with Fetcher(settings) as fetcher, ThreadPoolExecutor(
+        max_workers=max(1, min(settings.concurrency, len(todo)))
+    ) as pool:
+        futures = [pool.submit(worker, items, fetcher) for items in todo.values()]
+        for _ in range(pending):
+            done(_store_one(store, run_id, out.get(), now))
+        for f in futures:
+            f.result()  # surface unexpected bugs in a worker
+
+    store.finish_run(run_id, results)
+    return RunSummary(
+        run_id=run_id,
+        feeds_ok=sum(1 for r in results if r.ok and not r.skipped),
+        feeds_failed=sum(1 for r in results if not r.ok),
+        feeds_skipped=sum(1 for r in results if r.skipped),
+        new=sum(r.new for r in results),
+        updated=sum(r.updated for r in results),
+        unchanged=sum(r.unchanged for r in results),
+        results=tuple(results),
+    )
+
+
+def _store_one(store: Store, run_id: int, f: _Fetched, now: datetime) -> FeedResult:
+    name = f.feed.name
+    if f.error is not None:
+        failures = store.feed_state(name)["consecutive_failures"] + 1
+        until = backoff_until(failures, now, f.retry_after)
+        store.record_failure(
+            name, run_id=run_id, error=f.error, status=f.status,
+            next_attempt=until.strftime("%Y-%m-%dT%H:%M:%SZ") if until else None,
+        )
+        return FeedResult(feed=name, ok=False, status=f.status, error=f.error)
+    assert f.result is not None
+    if f.result.not_modified:
+        store.record_not_modified(name, 304)
+        return FeedResult(feed=name, ok=True, status=304, not_modified=True)
+    new, updated, unchanged = store.save_feed(
+        name, f.articles, status=f.result.status, etag=f.result.etag,
+        last_modified=f.result.last_modified,
+    )
+    return FeedResult(feed=name, ok=True, status=f.result.status, new=new, updated=updated,
+                      unchanged=unchanged)
+
+
+
+
+class Engine:
+    """Every analysis stage, loaded once per run: entities and actors, themes, tone."""
+
+    def __init__(self, *, model: str | None = None, batch_size: int = 64,
+                 n_process: int = 1) -> None:
+        from .analyze import Analyzer
+        from .themes import ThemeModel
+
+        self.analyzer = Analyzer(model=model, batch_size=batch_size, n_process=n_process)
+        self.themes = ThemeModel.load()
+        self.tone = _load_tone()
+
+    def run(self, items: Iterable[tuple[str, str, str]]) -> Iterator[Analysis]:
+        """(id, title, text) in, complete Analysis records out, in the same order."""
+        items = list(items)
+        texts = [f"{title}\n{text}" if title else text for _, title, text in items]
+        theme_scores = self.themes.predict(texts) if texts else []
+        for analysis, scores in zip(self.analyzer.analyze(items), theme_scores, strict=True):
+            provenance = dict(analysis.provenance, theme_model=self.themes.version)
+            tones: tuple[ActorTone, ...] = ()
+            if self.tone is not None:
+                tones = self.tone.score(analysis)
+                provenance["tone_method"] = self.tone.version
+            yield replace(analysis, themes=tuple(scores), tones=tones, provenance=provenance)
+
+
+def _load_tone() -> Any:
+    try:
+        from .tone import ToneModel
+    except ImportError:  # tone arrives with its own capability
+        return None
+    return ToneModel.load()
+
+
+ANALYSIS_CHUNK = 256
+
+
+def analyze_stored(
+    store: Store,
+    *,
+    model: str | None = None,
+    all_articles: bool = False,
+    engine: Engine | None = None,
+    on_progress: Callable[[int], Any] | None = None,
+) -> int:
+    """Analyse stored articles that are new or changed (or all), committing in chunks.
+
+    Each chunk is one transaction, so an interrupted run loses at most one chunk
+    of work and the next run picks up exactly where this one stopped.
+    """
+    engine = engine or Engine(model=model)
+    ids = [row[0] for row in store.articles_to_analyze(all_articles=all_articles)]
+    done = 0
+    for start in range(0, len(ids), ANALYSIS_CHUNK):
+        rows = list(store.articles_to_analyze(ids=ids[start:start + ANALYSIS_CHUNK]))
+        hashes = {r[0]: r[3] for r in rows}
+        analyses = engine.run((r[0], r[1], r[2]) for r in rows)
+        done += store.save_analyses((a, hashes[a.article_id]) for a in analyses)
+        if on_progress:
+            on_progress(len(rows))
+    return done

@@ -1,0 +1,570 @@
+"""The SQLite store: the only module that speaks SQL or imports sqlite-utils.
+
+It owns the schema, its version (``PRAGMA user_version``) and the numbered
+migrations applied on open. Every write that must be all-or-nothing runs in
+one transaction, so a run killed at any instant leaves a consistent file.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .errors import StoreError
+from .records import Analysis, Article, Feed, FeedResult
+
+APPLICATION_ID = 0x4E415252  # "NARR": marks a file as a narratives database
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def period_keys(published: str) -> tuple[str, str, str]:
+    """(day, ISO week start Monday, month) for an ISO timestamp."""
+    d = date.fromisoformat(published[:10])
+    monday = d - timedelta(days=d.weekday())
+    return d.isoformat(), monday.isoformat(), d.strftime("%Y-%m")
+
+
+_SCHEMA_1 = """
+CREATE TABLE feeds (
+    name TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    outlet TEXT,
+    country TEXT,
+    language TEXT,
+    state_backed INTEGER,
+    tags TEXT NOT NULL DEFAULT '[]',
+    enabled INTEGER NOT NULL DEFAULT 1,
+    etag TEXT,
+    last_modified TEXT,
+    last_attempt TEXT,
+    last_success TEXT,
+    last_status INTEGER,
+    last_error TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    next_attempt TEXT,
+    last_new TEXT
+);
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    started TEXT NOT NULL,
+    finished TEXT,
+    status TEXT NOT NULL DEFAULT 'running',
+    feeds_ok INTEGER NOT NULL DEFAULT 0,
+    feeds_failed INTEGER NOT NULL DEFAULT 0,
+    feeds_skipped INTEGER NOT NULL DEFAULT 0,
+    new INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    errors TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE feed_failures (
+    feed TEXT NOT NULL REFERENCES feeds(name),
+    run_id INTEGER REFERENCES runs(id),
+    at TEXT NOT NULL,
+    status INTEGER,
+    error TEXT NOT NULL
+);
+CREATE INDEX feed_failures_at ON feed_failures(at, feed);
+CREATE TABLE articles (
+    id TEXT PRIMARY KEY,
+    feed TEXT NOT NULL REFERENCES feeds(name),
+    url TEXT,
+    canonical_url TEXT,
+    guid TEXT,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    author TEXT,
+    language TEXT,
+    published TEXT NOT NULL,
+    published_source TEXT NOT NULL,
+    day TEXT NOT NULL,
+    week TEXT NOT NULL,
+    month TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    analyzed_hash TEXT,
+    analysis_provenance TEXT
+);
+CREATE INDEX articles_published ON articles(published);
+CREATE INDEX articles_feed_published ON articles(feed, published);
+CREATE INDEX articles_week ON articles(week);
+CREATE INDEX articles_canonical_url ON articles(canonical_url);
+CREATE TABLE article_feeds (
+    article_id TEXT NOT NULL REFERENCES articles(id),
+    feed TEXT NOT NULL REFERENCES feeds(name),
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (article_id, feed)
+);
+CREATE TABLE entities (
+    article_id TEXT NOT NULL REFERENCES articles(id),
+    text TEXT NOT NULL,
+    label TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    actor TEXT,
+    actor_kind TEXT,
+    sentences TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (article_id, text, label)
+);
+CREATE INDEX entities_actor ON entities(actor, text);
+CREATE TABLE article_actors (
+    article_id TEXT NOT NULL REFERENCES articles(id),
+    actor TEXT NOT NULL,
+    mentions INTEGER NOT NULL,
+    entities TEXT NOT NULL DEFAULT '[]',
+    sentences TEXT NOT NULL DEFAULT '[]',
+    tone REAL,
+    tone_label TEXT,
+    frame TEXT,
+    frame_score REAL,
+    evidence TEXT,
+    registry_version TEXT,
+    tone_method TEXT,
+    PRIMARY KEY (article_id, actor)
+);
+CREATE INDEX article_actors_actor ON article_actors(actor, article_id);
+CREATE TABLE article_countries (
+    article_id TEXT NOT NULL REFERENCES articles(id),
+    code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    mentions INTEGER NOT NULL,
+    weight REAL NOT NULL,
+    focus INTEGER NOT NULL,
+    gazetteer_version TEXT,
+    PRIMARY KEY (article_id, code)
+);
+CREATE INDEX article_countries_code ON article_countries(code, focus, article_id);
+CREATE TABLE article_themes (
+    article_id TEXT NOT NULL REFERENCES articles(id),
+    theme TEXT NOT NULL,
+    score REAL NOT NULL,
+    assigned INTEGER NOT NULL,
+    model_version TEXT NOT NULL,
+    PRIMARY KEY (article_id, theme)
+);
+CREATE INDEX article_themes_theme ON article_themes(theme, assigned, article_id);
+CREATE VIRTUAL TABLE articles_fts USING fts5(
+    title, text, content='articles', content_rowid='rowid', tokenize='unicode61'
+);
+CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
+    INSERT INTO articles_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text);
+END;
+CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, title, text)
+    VALUES ('delete', old.rowid, old.title, old.text);
+END;
+CREATE TRIGGER articles_au AFTER UPDATE OF title, text ON articles BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, title, text)
+    VALUES ('delete', old.rowid, old.title, old.text);
+    INSERT INTO articles_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text);
+END;
+CREATE TABLE labels (
+    article_id TEXT PRIMARY KEY,
+    themes TEXT NOT NULL,
+    source TEXT,
+    imported_at TEXT NOT NULL
+);
+"""
+
+
+def _run_ddl(db: sqlite_utils.Database, script: str) -> None:
+    """Run DDL statement by statement: executescript() would commit the open
+    transaction and break the all-or-nothing migration."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    _run_ddl(db, _SCHEMA_1)
+
+
+# Numbered migrations: MIGRATIONS[i] brings the schema from version i to i+1.
+# Append only; never edit one that has shipped.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class Store:
+    """One narratives database file."""
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise StoreError(
+                f"{self.path}: no such database (run `narratives ingest --db {self.path}` first)"
+            )
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=30)
+            self.db = sqlite_utils.Database(conn)
+            self.db.execute("PRAGMA busy_timeout = 30000")
+            if self.db.journal_mode != "wal":
+                self.db.enable_wal()
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a usable SQLite database ({exc})") from None
+
+    # -- schema -----------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        app_id = self.db.execute("PRAGMA application_id").fetchone()[0]
+        version = self.schema_version
+        if version == 0 and self.db.table_names():
+            raise StoreError(f"{self.path}: this SQLite file is not a narratives database")
+        if version and app_id != APPLICATION_ID:
+            raise StoreError(f"{self.path}: this SQLite file is not a narratives database")
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: database schema {version} is newer than this narratives "
+                f"(knows {SCHEMA_VERSION}); upgrade narratives"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self.db.atomic():
+                MIGRATIONS[number](self.db)
+                self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                self.db.execute(f"PRAGMA user_version = {number + 1}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- feeds and runs ---------------------------------------------------------------
+
+    def sync_feeds(self, feeds: Iterable[Feed]) -> None:
+        """Record each configured feed's metadata, keeping its fetch state."""
+        with self.db.atomic():
+            for feed in feeds:
+                self.db.execute(
+                    """INSERT INTO feeds (name, url, outlet, country, language, state_backed,
+                           tags, enabled)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT(name) DO UPDATE SET url=excluded.url,
+                           outlet=excluded.outlet, country=excluded.country,
+                           language=excluded.language, state_backed=excluded.state_backed,
+                           tags=excluded.tags, enabled=excluded.enabled""",
+                    [feed.name, feed.url, feed.outlet, feed.country, feed.language,
+                     None if feed.state_backed is None else int(feed.state_backed),
+                     json.dumps(list(feed.tags)), int(feed.enabled)],
+                )
+
+    def feed_state(self, name: str) -> dict[str, Any]:
+        row = self.db.execute(
+            "SELECT etag, last_modified, consecutive_failures, next_attempt, url "
+            "FROM feeds WHERE name = ?",
+            [name],
+        ).fetchone()
+        if row is None:
+            return {"etag": None, "last_modified": None, "consecutive_failures": 0,
+                    "next_attempt": None, "url": None}
+        keys = ("etag", "last_modified", "consecutive_failures", "next_attempt", "url")
+        return dict(zip(keys, row, strict=True))
+
+    def begin_run(self) -> int:
+        """Start a run; runs left 'running' by a killed process are marked interrupted.
+
+        Callers hold the ingest lock, so no other run can really be in progress.
+        """
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE runs SET status = 'interrupted' WHERE status = 'running'"
+            )
+            cur = self.db.execute("INSERT INTO runs (started) VALUES (?)", [now_iso()])
+            return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, results: Sequence[FeedResult]) -> None:
+        errors = [{"feed": r.feed, "error": r.error} for r in results if r.error]
+        ok = sum(1 for r in results if r.ok and not r.skipped)
+        failed = sum(1 for r in results if not r.ok)
+        skipped = sum(1 for r in results if r.skipped)
+        with self.db.atomic():
+            self.db.execute(
+                """UPDATE runs SET finished=?, status=?, feeds_ok=?, feeds_failed=?,
+                       feeds_skipped=?, new=?, updated=?, unchanged=?, errors=?
+                   WHERE id=?""",
+                [now_iso(), "failed" if failed else "ok", ok, failed, skipped,
+                 sum(r.new for r in results), sum(r.updated for r in results),
+                 sum(r.unchanged for r in results), json.dumps(errors), run_id],
+            )
+
+    def record_not_modified(self, name: str, status: int) -> None:
+        at = now_iso()
+        with self.db.atomic():
+            self.db.execute(
+                """UPDATE feeds SET last_attempt=?, last_success=?, last_status=?,
+                       last_error=NULL, consecutive_failures=0, next_attempt=NULL
+                   WHERE name=?""",
+                [at, at, status, name],
+            )
+
+    def record_failure(
+        self,
+        name: str,
+        *,
+        run_id: int | None,
+        error: str,
+        status: int | None,
+        next_attempt: str | None,
+    ) -> None:
+        at = now_iso()
+        with self.db.atomic():
+            self.db.execute(
+                """UPDATE feeds SET last_attempt=?, last_status=?, last_error=?,
+                       consecutive_failures=consecutive_failures + 1, next_attempt=?
+                   WHERE name=?""",
+                [at, status, error, next_attempt, name],
+            )
+            self.db.execute(
+                "INSERT INTO feed_failures (feed, run_id, at, status, error) VALUES (?,?,?,?,?)",
+                [name, run_id, at, status, error],
+            )
+
+    def save_feed(
+        self,
+        name: str,
+        articles: Sequence[Article],
+        *,
+        status: int,
+        etag: str | None,
+        last_modified: str | None,
+    ) -> tuple[int, int, int]:
+        """Store one feed's articles and its new fetch state in one transaction.
+
+        Returns (new, updated, unchanged). An article already stored (same id)
+        is updated only when its content hash changed.
+        """
+        at = now_iso()
+        new = updated = unchanged = 0
+        with self.db.atomic():
+            for art in articles:
+                row = self.db.execute(
+                    "SELECT content_hash FROM articles WHERE id = ?", [art.id]
+                ).fetchone()
+                day, week, month = period_keys(art.published)
+                if row is None:
+                    self.db.execute(
+                        """INSERT INTO articles (id, feed, url, canonical_url, guid, title, text,
+                               author, language, published, published_source, day, week, month,
+                               first_seen, updated_at, content_hash)
+                           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                        [art.id, art.feed, art.url, art.canonical_url, art.guid, art.title,
+                         art.text, art.author, art.language, art.published,
+                         art.published_source, day, week, month, at, at, art.content_hash],
+                    )
+                    new += 1
+                elif row[0] != art.content_hash:
+                    # A changed story keeps its first publication time and feed.
+                    self.db.execute(
+                        """UPDATE articles SET title=?, text=?, author=?, url=?, guid=?,
+                               updated_at=?, content_hash=? WHERE id=?""",
+                        [art.title, art.text, art.author, art.url, art.guid, at,
+                         art.content_hash, art.id],
+                    )
+                    updated += 1
+                else:
+                    unchanged += 1
+                self.db.execute(
+                    "INSERT OR IGNORE INTO article_feeds (article_id, feed, first_seen) "
+                    "VALUES (?,?,?)",
+                    [art.id, name, at],
+                )
+            self.db.execute(
+                """UPDATE feeds SET etag=?, last_modified=?, last_attempt=?, last_success=?,
+                       last_status=?, last_error=NULL, consecutive_failures=0,
+                       next_attempt=NULL, last_new=CASE WHEN ? > 0 THEN ? ELSE last_new END
+                   WHERE name=?""",
+                [etag, last_modified, at, at, status, new, at, name],
+            )
+        return new, updated, unchanged
+
+    # -- analysis ---------------------------------------------------------------------
+
+    def articles_to_analyze(
+        self, *, all_articles: bool = False, ids: Sequence[str] | None = None
+    ) -> Iterator[tuple[str, str, str, str]]:
+        """(id, title, text, content_hash) of articles whose analysis is missing or stale."""
+        sql = "SELECT id, title, text, content_hash FROM articles"
+        params: list[Any] = []
+        if ids is not None:
+            if not ids:
+                return
+            sql += f" WHERE id IN ({','.join('?' * len(ids))})"
+            params = list(ids)
+        elif not all_articles:
+            sql += " WHERE analyzed_hash IS NULL OR analyzed_hash != content_hash"
+        sql += " ORDER BY published, id"
+        yield from self.db.execute(sql, params)
+
+    def count_to_analyze(self, *, all_articles: bool = False) -> int:
+        sql = "SELECT COUNT(*) FROM articles"
+        if not all_articles:
+            sql += " WHERE analyzed_hash IS NULL OR analyzed_hash != content_hash"
+        return int(self.db.execute(sql).fetchone()[0])
+
+    def save_analyses(self, items: Iterable[tuple[Analysis, str]]) -> int:
+        """Replace the derived rows of each article, in one transaction per call."""
+        count = 0
+        with self.db.atomic():
+            for analysis, chash in items:
+                self._save_analysis(analysis, chash)
+                count += 1
+        return count
+
+    def _save_analysis(self, a: Analysis, chash: str) -> None:
+        aid = a.article_id
+        prov = a.provenance
+        for table in ("entities", "article_actors", "article_countries", "article_themes"):
+            self.db.execute(f"DELETE FROM {table} WHERE article_id = ?", [aid])
+        self.db.conn.executemany(
+            "INSERT INTO entities (article_id, text, label, count, actor, actor_kind, sentences) "
+            "VALUES (?,?,?,?,?,?,?)",
+            [(aid, e.text, e.label, e.count, e.actor, e.actor_kind, json.dumps(e.sentences))
+             for e in a.entities],
+        )
+        tones = {t.actor: t for t in a.tones}
+        rows = []
+        for m in a.actors:
+            t = tones.get(m.actor)
+            rows.append((
+                aid, m.actor, m.mentions, json.dumps([list(x) for x in m.entities]),
+                json.dumps([a.sentences[i] for i in m.sentences if i < len(a.sentences)]),
+                t.tone if t else None, t.tone_label if t else None, t.frame if t else None,
+                t.frame_score if t else None, json.dumps(list(t.evidence)) if t else None,
+                prov.get("actor_registry"), prov.get("tone_method") if t else None,
+            ))
+        self.db.conn.executemany(
+            "INSERT INTO article_actors (article_id, actor, mentions, entities, sentences, tone, "
+            "tone_label, frame, frame_score, evidence, registry_version, tone_method) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
+        self.db.conn.executemany(
+            "INSERT INTO article_countries (article_id, code, name, mentions, weight, focus, "
+            "gazetteer_version) VALUES (?,?,?,?,?,?,?)",
+            [(aid, c.code, c.name, c.mentions, c.weight, int(c.focus), prov.get("gazetteer"))
+             for c in a.countries],
+        )
+        self.db.conn.executemany(
+            "INSERT INTO article_themes (article_id, theme, score, assigned, model_version) "
+            "VALUES (?,?,?,?,?)",
+            [(aid, t.theme, t.score, int(t.assigned), prov.get("theme_model", ""))
+             for t in a.themes],
+        )
+        self.db.execute(
+            "UPDATE articles SET analyzed_hash=?, analysis_provenance=? WHERE id=?",
+            [chash, json.dumps(prov, sort_keys=True), aid],
+        )
+
+    # -- reading ----------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        return {
+            t: self.db[t].count
+            for t in ("feeds", "articles", "entities", "article_actors", "article_themes", "runs")
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """Totals for `narratives summary`: per feed, per actor, per theme."""
+        first, last, n = self.db.execute(
+            "SELECT MIN(day), MAX(day), COUNT(*) FROM articles"
+        ).fetchone()
+        by_feed = list(self.db.query(
+            """SELECT f.name AS feed, f.outlet, f.country, COUNT(a.id) AS articles,
+                      MIN(a.day) AS first, MAX(a.day) AS last
+               FROM feeds f LEFT JOIN articles a ON a.feed = f.name
+               GROUP BY f.name ORDER BY articles DESC, f.name"""
+        ))
+        actors = list(self.db.query(
+            """SELECT actor, COUNT(*) AS articles, SUM(mentions) AS mentions,
+                      ROUND(AVG(tone), 3) AS mean_tone
+               FROM article_actors GROUP BY actor ORDER BY articles DESC LIMIT 8"""
+        ))
+        themes = list(self.db.query(
+            """SELECT theme, COUNT(*) AS articles FROM article_themes WHERE assigned = 1
+               GROUP BY theme ORDER BY articles DESC"""
+        ))
+        return {"articles": n, "first": first, "last": last, "feeds": len(by_feed),
+                "by_feed": by_feed, "actors": actors, "themes": themes}
+
+    def feeds_status(self, *, days: int = 7) -> list[dict[str, Any]]:
+        """Every feed's health, with its articles per day over the last `days` days."""
+        since = (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        sql = """
+            SELECT f.name, f.outlet, f.enabled, f.last_attempt, f.last_success, f.last_status,
+                   f.consecutive_failures, f.last_error, f.next_attempt, f.last_new,
+                   (SELECT COUNT(*) FROM article_feeds af WHERE af.feed = f.name) AS articles,
+                   (SELECT COUNT(*) FROM article_feeds af
+                     WHERE af.feed = f.name AND af.first_seen >= :since) AS recent
+            FROM feeds f ORDER BY f.name
+        """
+        out = []
+        for row in self.db.query(sql, {"since": since}):
+            row["per_day"] = round(row.pop("recent") / days, 2)
+            out.append(row)
+        return out
+
+    def search(self, query: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        """Full-text search over title and text, best matches first."""
+        sql = """
+            SELECT a.id, a.published, a.feed, a.title, a.canonical_url AS url,
+                   snippet(articles_fts, 1, '[', ']', '...', 12) AS snippet
+            FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
+            WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?
+        """
+        try:
+            return list(self.db.query(sql, [query, limit]))
+        except sqlite3.OperationalError as exc:
+            raise StoreError(
+                f"cannot search for {query!r}: {exc} (quote phrases, e.g. '\"debt trap\"')"
+            ) from None
+
+    def iter_articles(
+        self,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        feeds: Sequence[str] = (),
+    ) -> Iterator[dict[str, Any]]:
+        """Stored articles in publication order, for exports."""
+        where, params = [], []
+        if since:
+            where.append("a.published >= ?")
+            params.append(since)
+        if until:
+            where.append("a.published < ?")
+            params.append(until)
+        if feeds:
+            where.append(f"a.feed IN ({','.join('?' * len(feeds))})")
+            params.extend(feeds)
+        sql = (
+            "SELECT a.id, a.published, a.published_source, a.feed, f.outlet, a.title, "
+            "a.canonical_url AS url, a.author, a.language, a.text FROM articles a "
+            "JOIN feeds f ON f.name = a.feed"
+        )
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY a.published, a.id"
+        yield from self.db.query(sql, params)
+
