@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import json
 import re
 import time
 import warnings
@@ -125,6 +126,54 @@ def _entry_text(entry: Any) -> str:
     return f"{summary} {content}"
 
 
+def _json_feed(content: bytes) -> dict[str, Any] | None:
+    """A JSON Feed (jsonfeed.org) as the feedparser-shaped dict the rest expects.
+
+    feedparser reads only XML feeds; JSON Feed is simple enough to map here.
+    """
+    head = content.lstrip()[:1]
+    if head != b"{":
+        return None
+    try:
+        doc = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(doc, dict) or "jsonfeed.org" not in str(doc.get("version", "")):
+        return None
+    entries = []
+    for item in doc.get("items") or []:
+        if not isinstance(item, dict):
+            continue
+        html = item.get("content_html") or ""
+        plain = item.get("content_text") or ""
+        authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
+        entry: dict[str, Any] = {
+            "title": item.get("title") or "",
+            "link": item.get("url") or item.get("external_url"),
+            "id": str(item["id"]) if item.get("id") is not None else None,
+            "summary": item.get("summary") or plain,
+            "content": [{"value": html}] if html else [],
+            "author": (authors[0].get("name") if authors and isinstance(authors[0], dict)
+                       else None),
+            "published_parsed": _iso_struct(item.get("date_published")),
+            "updated_parsed": _iso_struct(item.get("date_modified")),
+        }
+        entries.append(entry)
+    return {"version": "json1", "feed": {"language": doc.get("language")}, "entries": entries}
+
+
+def _iso_struct(value: Any) -> time.struct_time | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        d = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=UTC)
+    return d.astimezone(UTC).timetuple()
+
+
 def looks_like_html(content: bytes) -> bool:
     return bool(_HTML_START.match(content[:2048]))
 
@@ -140,10 +189,13 @@ def parse_feed(
     if not content or not content.strip():
         raise ParseError("empty response body")
     headers = {"content-type": content_type} if content_type else None
-    parsed = feedparser.parse(content, response_headers=headers, sanitize_html=True)
+    parsed: Any = _json_feed(content)
+    if parsed is None:
+        parsed = feedparser.parse(content, response_headers=headers, sanitize_html=True)
     entries = parsed.get("entries") or []
     version = parsed.get("version") or ""
-    if not entries and not version:
+    if not entries and (not version or parsed.get("bozo")):
+        # Nothing usable: say why. A well-formed feed with no items is not an error.
         if looks_like_html(content) or "html" in (content_type or "").lower():
             raise ParseError("got an HTML page, not a feed (check the feed URL)")
         exc = parsed.get("bozo_exception")

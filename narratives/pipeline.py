@@ -36,7 +36,8 @@ def backoff_until(failures: int, now: datetime, retry_after: datetime | None) ->
     """When a feed that has failed `failures` times in a row may be tried again."""
     until = None
     if failures > BACKOFF_FREE_FAILURES:
-        delay = min(BACKOFF_BASE * 2 ** (failures - BACKOFF_FREE_FAILURES - 1), BACKOFF_CAP)
+        doublings = min(failures - BACKOFF_FREE_FAILURES - 1, 16)
+        delay = min(BACKOFF_BASE * 2**doublings, BACKOFF_CAP)
         until = now + delay
     if retry_after is not None and (until is None or retry_after > until):
         until = min(retry_after, now + BACKOFF_CAP)
