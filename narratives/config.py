@@ -153,7 +153,7 @@ def _load_settings(path: Path, raw: Any) -> Settings:
             raise ConfigError(
                 f"{path}: settings: {key!r} must be {_type_name(SETTINGS_KEYS[key])}"
             )
-        if isinstance(value, int | float) and value <= 0:
+        if isinstance(value, int | float) and (value < 0 or (value == 0 and key != "host_delay")):
             raise ConfigError(f"{path}: settings: {key!r} must be greater than 0")
     return Settings(**raw)
 

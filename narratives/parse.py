@@ -37,6 +37,7 @@ TRACKING_PARAMS = frozenset(
      "at_campaign", "xtor", "ns_source", "ns_mchannel", "ns_campaign", "rss", "feed"}
 )
 
+_HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _WS = re.compile(r"\s+")
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*(<!doctype\s+html|<html)", re.I | re.S)
 _BLOCK_TAGS = ("p", "br", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote")
@@ -194,11 +195,14 @@ def parse_feed(
         parsed = feedparser.parse(content, response_headers=headers, sanitize_html=True)
     entries = parsed.get("entries") or []
     version = parsed.get("version") or ""
-    if not entries and (not version or parsed.get("bozo")):
+    exc = parsed.get("bozo_exception")
+    # A mislabelled encoding is not fatal: feedparser has decoded the bytes anyway.
+    broken = bool(parsed.get("bozo")) and not isinstance(exc, _HARMLESS)
+    salvaged = bool(parsed.get("feed", {}).get("title"))
+    if not entries and (not version or (broken and not salvaged)):
         # Nothing usable: say why. A well-formed feed with no items is not an error.
         if looks_like_html(content) or "html" in (content_type or "").lower():
             raise ParseError("got an HTML page, not a feed (check the feed URL)")
-        exc = parsed.get("bozo_exception")
         raise ParseError(f"not a feed: {exc or 'no RSS/Atom structure found'}")
     return list(iter_articles(parsed, feed, fetched_at=fetched_at))
 
@@ -220,7 +224,9 @@ def iter_articles(
         published = _utc_iso(entry.get("published_parsed"))
         source = "published"
         if published is None:
-            published, source = _utc_iso(entry.get("updated_parsed")), "updated"
+            with warnings.catch_warnings():  # feedparser's updated->published alias notice
+                warnings.simplefilter("ignore", DeprecationWarning)
+                published, source = _utc_iso(entry.get("updated_parsed")), "updated"
         if published is None:
             published, source = fetched, "fetched"
         author = entry.get("author") or None

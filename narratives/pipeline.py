@@ -6,6 +6,7 @@ a notebook) can show progress without knowing how the work is done.
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import time
 from collections import defaultdict
@@ -49,19 +50,25 @@ class _Fetched:
     feed: Feed
     result: FetchResult | None = None
     articles: tuple[Article, ...] = ()
+    body_hash: str | None = None
+    same_body: bool = False
     error: str | None = None
     status: int | None = None
     retry_after: datetime | None = None
 
 
-def _fetch_one(fetcher: Fetcher, feed: Feed, etag: str | None, modified: str | None) -> _Fetched:
+def _fetch_one(fetcher: Fetcher, feed: Feed, state: dict[str, Any]) -> _Fetched:
     try:
-        result = fetcher.fetch(feed.url, etag=etag, last_modified=modified)
+        result = fetcher.fetch(feed.url, etag=state["etag"], last_modified=state["last_modified"])
         if result.not_modified:
             return _Fetched(feed, result)
         assert result.content is not None
+        # Many servers ignore validators: identical bytes cost no parsing either.
+        body_hash = hashlib.sha256(result.content).hexdigest()
+        if body_hash == state["body_hash"]:
+            return _Fetched(feed, result, body_hash=body_hash, same_body=True)
         articles = parse_feed(result.content, feed, content_type=result.content_type)
-        return _Fetched(feed, result, tuple(articles))
+        return _Fetched(feed, result, tuple(articles), body_hash=body_hash)
     except FetchError as exc:
         return _Fetched(feed, error=str(exc), status=exc.status,
                         retry_after=getattr(exc, "retry_after", None))
@@ -108,7 +115,7 @@ def ingest(
     for feed in feeds:
         state = store.feed_state(feed.name)
         if state["url"] != feed.url:  # a new URL starts without validators
-            state["etag"] = state["last_modified"] = None
+            state["etag"] = state["last_modified"] = state["body_hash"] = None
         next_attempt = state["next_attempt"]
         if not force and next_attempt and next_attempt > now.strftime("%Y-%m-%dT%H:%M:%SZ"):
             done(FeedResult(feed=feed.name, ok=True, skipped=True,
@@ -116,14 +123,16 @@ def ingest(
             continue
         todo[host_of(feed.url)].append((feed, state))
 
-    out: queue.Queue[_Fetched] = queue.Queue()
+    # Bounded, so parsed feeds never pile up faster than they are stored:
+    # memory stays flat however many feeds there are.
+    out: queue.Queue[_Fetched] = queue.Queue(maxsize=max(2, settings.concurrency))
 
     def worker(items: list[tuple[Feed, dict]], fetcher: Fetcher) -> None:
         last: float | None = None
         for feed, state in items:
             polite_sleep(last, settings.host_delay)
             try:
-                out.put(_fetch_one(fetcher, feed, state["etag"], state["last_modified"]))
+                out.put(_fetch_one(fetcher, feed, state))
             except Exception as exc:  # a bug in one feed's parse must not hang the run
                 out.put(_Fetched(feed, error=f"internal error: {exc!r}"))
             last = time.monotonic()
@@ -162,12 +171,13 @@ def _store_one(store: Store, run_id: int, f: _Fetched, now: datetime) -> FeedRes
         )
         return FeedResult(feed=name, ok=False, status=f.status, error=f.error)
     assert f.result is not None
-    if f.result.not_modified:
-        store.record_not_modified(name, 304)
-        return FeedResult(feed=name, ok=True, status=304, not_modified=True)
+    if f.result.not_modified or f.same_body:
+        store.record_not_modified(name, f.result.status, etag=f.result.etag,
+                                  last_modified=f.result.last_modified)
+        return FeedResult(feed=name, ok=True, status=f.result.status, not_modified=True)
     new, updated, unchanged = store.save_feed(
         name, f.articles, status=f.result.status, etag=f.result.etag,
-        last_modified=f.result.last_modified,
+        last_modified=f.result.last_modified, body_hash=f.body_hash,
     )
     return FeedResult(feed=name, ok=True, status=f.result.status, new=new, updated=updated,
                       unchanged=unchanged)

@@ -45,6 +45,7 @@ CREATE TABLE feeds (
     enabled INTEGER NOT NULL DEFAULT 1,
     etag TEXT,
     last_modified TEXT,
+    body_hash TEXT,
     last_attempt TEXT,
     last_success TEXT,
     last_status INTEGER,
@@ -272,14 +273,14 @@ class Store:
 
     def feed_state(self, name: str) -> dict[str, Any]:
         row = self.db.execute(
-            "SELECT etag, last_modified, consecutive_failures, next_attempt, url "
+            "SELECT etag, last_modified, consecutive_failures, next_attempt, url, body_hash "
             "FROM feeds WHERE name = ?",
             [name],
         ).fetchone()
+        keys = ("etag", "last_modified", "consecutive_failures", "next_attempt", "url",
+                "body_hash")
         if row is None:
-            return {"etag": None, "last_modified": None, "consecutive_failures": 0,
-                    "next_attempt": None, "url": None}
-        keys = ("etag", "last_modified", "consecutive_failures", "next_attempt", "url")
+            return dict.fromkeys(keys) | {"consecutive_failures": 0}
         return dict(zip(keys, row, strict=True))
 
     def begin_run(self) -> int:
@@ -309,14 +310,18 @@ class Store:
                  sum(r.unchanged for r in results), json.dumps(errors), run_id],
             )
 
-    def record_not_modified(self, name: str, status: int) -> None:
+    def record_not_modified(
+        self, name: str, status: int, *, etag: str | None = None, last_modified: str | None = None
+    ) -> None:
+        """A 304, or a body identical to the last one: success, with nothing to parse."""
         at = now_iso()
         with self.db.atomic():
             self.db.execute(
                 """UPDATE feeds SET last_attempt=?, last_success=?, last_status=?,
-                       last_error=NULL, consecutive_failures=0, next_attempt=NULL
+                       last_error=NULL, consecutive_failures=0, next_attempt=NULL,
+                       etag=COALESCE(?, etag), last_modified=COALESCE(?, last_modified)
                    WHERE name=?""",
-                [at, at, status, name],
+                [at, at, status, etag, last_modified, name],
             )
 
     def record_failure(
@@ -349,6 +354,7 @@ class Store:
         status: int,
         etag: str | None,
         last_modified: str | None,
+        body_hash: str | None = None,
     ) -> tuple[int, int, int]:
         """Store one feed's articles and its new fetch state in one transaction.
 
@@ -391,11 +397,11 @@ class Store:
                     [art.id, name, at],
                 )
             self.db.execute(
-                """UPDATE feeds SET etag=?, last_modified=?, last_attempt=?, last_success=?,
-                       last_status=?, last_error=NULL, consecutive_failures=0,
+                """UPDATE feeds SET etag=?, last_modified=?, body_hash=?, last_attempt=?,
+                       last_success=?, last_status=?, last_error=NULL, consecutive_failures=0,
                        next_attempt=NULL, last_new=CASE WHEN ? > 0 THEN ? ELSE last_new END
                    WHERE name=?""",
-                [etag, last_modified, at, at, status, new, at, name],
+                [etag, last_modified, body_hash, at, at, status, new, at, name],
             )
         return new, updated, unchanged
 

@@ -39,7 +39,9 @@ def test_valid_file_loads_with_metadata(tmp_path: Path) -> None:
          "feed 'b': field 'country' must be an ISO 3166-1 alpha-2 code"),
     ],
 )
-def test_invalid_entries_name_file_feed_and_field(tmp_path: Path, entry: dict, message: str) -> None:
+def test_invalid_entries_name_file_feed_and_field(
+    tmp_path: Path, entry: dict, message: str
+) -> None:
     path = write_feeds_yaml(tmp_path / "f.yaml", [GOOD, entry])
     with pytest.raises(ConfigError) as err:
         load_feeds(path)

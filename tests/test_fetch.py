@@ -13,7 +13,8 @@ from .conftest import FeedServer, Route, make_items, rss
 
 def test_ok_sends_user_agent_and_keeps_validators(server: FeedServer) -> None:
     body = rss(make_items(2))
-    server.routes["/f"] = Route(body=body, etag='"v1"', last_modified="Tue, 01 Sep 2026 00:00:00 GMT")
+    lm = "Tue, 01 Sep 2026 00:00:00 GMT"
+    server.routes["/f"] = Route(body=body, etag='"v1"', last_modified=lm)
     with Fetcher() as f:
         r = f.fetch(server.url("/f"))
     assert r.status == 200 and r.content == body
@@ -91,7 +92,8 @@ def test_gzip_bomb_counts_decoded_bytes(server: FeedServer) -> None:
 
 
 def test_connection_refused_is_a_fetch_error() -> None:
-    with Fetcher(Settings(connect_timeout=1)) as f, pytest.raises(FetchError, match="cannot connect"):
+    with Fetcher(Settings(connect_timeout=1)) as f, \
+            pytest.raises(FetchError, match="cannot connect"):
         f.fetch("http://127.0.0.1:9/feed")
 
 
