@@ -168,6 +168,35 @@ CREATE TRIGGER articles_au AFTER UPDATE OF title, text ON articles BEGIN
     VALUES ('delete', old.rowid, old.title, old.text);
     INSERT INTO articles_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text);
 END;
+-- One narrow row per article, kept in step with the analysis, so that every
+-- report is one scan of a covering index rather than a join of wide tables.
+-- `themes` is a bit set: bit i is the theme with bit i in meta 'theme_bits'.
+CREATE TABLE article_facts (
+    article_id TEXT PRIMARY KEY REFERENCES articles(id),
+    day TEXT NOT NULL,
+    week TEXT NOT NULL,
+    month TEXT NOT NULL,
+    feed TEXT NOT NULL,
+    language TEXT,
+    analyzed INTEGER NOT NULL DEFAULT 0,
+    us INTEGER NOT NULL DEFAULT 0,
+    china INTEGER NOT NULL DEFAULT 0,
+    us_tone REAL,
+    china_tone REAL,
+    us_frame TEXT,
+    china_frame TEXT,
+    themes INTEGER NOT NULL DEFAULT 0,
+    countries TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE INDEX article_facts_day ON article_facts(
+    day, week, month, feed, us, china, us_tone, china_tone, themes, us_frame, china_frame,
+    language, countries
+);
+CREATE INDEX article_facts_feed ON article_facts(feed, day);
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE labels (
     article_id TEXT PRIMARY KEY,
     themes TEXT NOT NULL,
@@ -379,6 +408,11 @@ class Store:
                          art.text, art.author, art.language, art.published,
                          art.published_source, day, week, month, at, at, art.content_hash],
                     )
+                    self.db.execute(
+                        "INSERT INTO article_facts (article_id, day, week, month, feed, language) "
+                        "VALUES (?,?,?,?,?,?)",
+                        [art.id, day, week, month, art.feed, art.language],
+                    )
                     new += 1
                 elif row[0] != art.content_hash:
                     # A changed story keeps its first publication time and feed.
@@ -482,6 +516,38 @@ class Store:
             "UPDATE articles SET analyzed_hash=?, analysis_provenance=? WHERE id=?",
             [chash, json.dumps(prov, sort_keys=True), aid],
         )
+        present = {m.actor for m in a.actors}
+        bits = self.theme_bits([t.theme for t in a.themes])
+        mask = sum(1 << bits[t.theme] for t in a.themes if t.assigned)
+        us, cn = tones.get("US"), tones.get("China")
+        focus = "".join(f",{c.code}" for c in a.countries if c.focus)
+        self.db.execute(
+            """UPDATE article_facts SET analyzed=1, us=?, china=?, us_tone=?, china_tone=?,
+                   us_frame=?, china_frame=?, themes=?, countries=? WHERE article_id=?""",
+            [int("US" in present), int("China" in present), us.tone if us else None,
+             cn.tone if cn else None, us.frame if us else None, cn.frame if cn else None,
+             mask, focus + "," if focus else "", aid],
+        )
+
+    def theme_bits(self, names: Iterable[str] = ()) -> dict[str, int]:
+        """The bit of each theme in article_facts.themes; new names get the next bit.
+
+        Kept in the database, so editing themes.yaml never reinterprets stored bits.
+        """
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'theme_bits'").fetchone()
+        bits: dict[str, int] = json.loads(row[0]) if row else {}
+        missing = [n for n in names if n not in bits]
+        if missing:
+            for n in missing:
+                bits[n] = len(bits)
+            if len(bits) > 62:
+                raise StoreError("more than 62 themes cannot be stored in article_facts")
+            self.db.execute(
+                "INSERT INTO meta (key, value) VALUES ('theme_bits', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [json.dumps(bits)],
+            )
+        return bits
 
     # -- reading ----------------------------------------------------------------------
 
