@@ -551,6 +551,46 @@ class Store:
 
     # -- reading ----------------------------------------------------------------------
 
+    def known_actors(self) -> list[str]:
+        """US and China first, then every other actor stored."""
+        rows = [r[0] for r in self.db.execute(
+            "SELECT DISTINCT actor FROM article_actors ORDER BY actor")]
+        return ["US", "China"] + [a for a in rows if a not in ("US", "China")]
+
+    def known_countries(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT DISTINCT code FROM article_countries")}
+
+    def feed_names_and_outlets(self) -> list[tuple[str, str | None]]:
+        return [(r[0], r[1]) for r in self.db.execute("SELECT name, outlet FROM feeds")]
+
+    def select_feeds(self, *, sources: Sequence[str] = (),
+                     state_backed: bool | None = None) -> list[str]:
+        """Feed names matching any of `sources` (feed name or outlet) and state backing."""
+        out = []
+        wanted = {s.lower() for s in sources}
+        rows = self.db.execute("SELECT name, outlet, state_backed FROM feeds")
+        for name, outlet, backed in rows:
+            if wanted and name.lower() not in wanted and (outlet or "").lower() not in wanted:
+                continue
+            if state_backed is not None and (backed is None or bool(backed) != state_backed):
+                continue
+            out.append(name)
+        return out
+
+    def failing_feeds(self, *, since: date | None, until: date | None) -> list[dict[str, Any]]:
+        """Feeds that failed at least once in the date range: the report's coverage gaps."""
+        where, params = [], []
+        if since:
+            where.append("at >= ?")
+            params.append(since.isoformat())
+        if until:
+            where.append("at < ?")
+            params.append((until + timedelta(days=1)).isoformat())
+        sql = ("SELECT feed, COUNT(*) AS failures, MAX(at) AS last_failure FROM feed_failures"
+               + (" WHERE " + " AND ".join(where) if where else "")
+               + " GROUP BY feed ORDER BY feed")
+        return list(self.db.query(sql, params))
+
     def counts(self) -> dict[str, int]:
         return {
             t: self.db[t].count

@@ -1,0 +1,79 @@
+"""The self-contained HTML briefing: tables, charts, filters, coverage and model accuracy.
+
+Rendered with Jinja2 with autoescaping on, so text from articles is escaped;
+charts are embedded as base64 PNG so the file opens with no network.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from . import charts, reports
+from .reports import Filters
+from .store import Store
+
+MODELS_DIR = Path(os.environ.get("NARRATIVES_MODELS", Path(__file__).parent.parent / "models"))
+
+
+def model_summaries(models_dir: Path = MODELS_DIR) -> list[dict[str, str]]:
+    """One line per model card (models/*.json): what it is and how well it measured."""
+    out = []
+    for path in sorted(models_dir.glob("*.json")):
+        try:
+            card = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(card, dict) or "metrics" not in card:
+            continue
+        metrics = card["metrics"]
+        figures = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+                            for k, v in metrics.items() if not isinstance(v, dict | list))
+        out.append({"name": str(card.get("name", path.stem)),
+                    "version": str(card.get("version", "")),
+                    "measured_on": str(card.get("measured_on", card.get("test_set", ""))),
+                    "figures": figures})
+    return out
+
+
+def render(store: Store, filters: Filters, *, by: str = "week", db_label: str = "") -> str:
+    trends = reports.trends(store, filters, by=by)
+    themes = reports.themes(store, filters)
+    tables = [
+        {"title": f"Coverage and tone by {by}", "columns": trends.columns, "rows": trends.rows},
+        {"title": "Themes by actor", "columns": themes.columns, "rows": themes.rows},
+    ]
+    for name in ("sources", "entities", "countries"):
+        rep = reports.REPORTS[name](store, filters)
+        tables.append({"title": name.capitalize(), "columns": rep.columns, "rows": rep.rows})
+    chart_list = []
+    if trends.rows:
+        fig = charts.trends_figure(trends.rows, title=f"US and China in the news, by {by}")
+        chart_list.append({"title": "Share of coverage and tone over time",
+                           "data": base64.b64encode(charts.png_bytes(fig)).decode()})
+        fig = charts.themes_figure(themes.rows, title="Themes by actor")
+        chart_list.append({"title": "Theme-by-actor heat map",
+                           "data": base64.b64encode(charts.png_bytes(fig)).decode()})
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "data"),
+        autoescape=True, undefined=jinja2.StrictUndefined,
+    )
+    context: dict[str, Any] = {
+        "title": "US and China in the news: narratives briefing",
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "db": db_label,
+        "filters": filters.describe(),
+        "coverage": {"articles": trends.articles, "first_day": trends.first_day,
+                     "last_day": trends.last_day, "gaps": trends.coverage_gaps},
+        "charts": chart_list,
+        "tables": tables,
+        "feeds": store.feeds_status(),
+        "models": model_summaries(),
+    }
+    return env.get_template("report.html.j2").render(**context)

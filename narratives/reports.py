@@ -1,0 +1,398 @@
+"""Trend reports on US-versus-China framing, computed from `article_facts`.
+
+Each report is one aggregate query over the narrow facts table (plus a small
+join where it needs entities or countries), then light Python: zero-filled
+periods, shares, and the coverage note that says what the numbers cover.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import UsageError
+from .store import Store
+
+PERIODS = ("day", "week", "month")
+FRAMES = ("partner", "rival", "threat", "none")
+FOCUS_ACTORS = (("US", "us"), ("China", "china"))
+DATA = Path(__file__).parent / "data"
+_RELATIVE = re.compile(r"^(\d+)([dwmy])$")
+
+
+def theme_names() -> list[str]:
+    """The eleven themes, from the one file that defines them."""
+    doc = yaml.safe_load((DATA / "themes.yaml").read_text(encoding="utf-8"))
+    return [t["name"] for t in doc["themes"]]
+
+
+def parse_when(value: str, option: str, *, today: date | None = None) -> date:
+    """YYYY-MM-DD, or relative to today: 90d, 12w, 3m, 1y."""
+    today = today or datetime.now(UTC).date()
+    m = _RELATIVE.match(value.strip().lower())
+    if m:
+        n, unit = int(m.group(1)), m.group(2)
+        days = {"d": 1, "w": 7, "m": 30, "y": 365}[unit] * n
+        return today - timedelta(days=days)
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(
+            f"{option}: {value!r} is not a date; use YYYY-MM-DD or a relative age such as "
+            "90d, 12w, 6m, 1y"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The filters every report takes. Repeated values of one filter are OR-ed."""
+
+    since: date | None = None
+    until: date | None = None  # inclusive
+    countries: tuple[str, ...] = ()
+    themes: tuple[str, ...] = ()
+    actors: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    state_backed: bool | None = None
+    languages: tuple[str, ...] = ()
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in ("since", "until"):
+            v = getattr(self, key)
+            if v:
+                out[key] = v.isoformat()
+        for key in ("countries", "themes", "actors", "sources", "languages"):
+            if getattr(self, key):
+                out[key] = list(getattr(self, key))
+        if self.state_backed is not None:
+            out["state_backed"] = self.state_backed
+        return out
+
+
+def make_filters(
+    store: Store,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    countries: Sequence[str] = (),
+    themes: Sequence[str] = (),
+    actors: Sequence[str] = (),
+    sources: Sequence[str] = (),
+    state_backed: bool | None = None,
+    languages: Sequence[str] = (),
+    today: date | None = None,
+) -> Filters:
+    """Validate raw filter values; a bad one is a UsageError listing the valid values."""
+    s = parse_when(since, "--since", today=today) if since else None
+    u = parse_when(until, "--until", today=today) if until else None
+    if s and u and s > u:
+        raise UsageError(f"--since {s} is after --until {u}")
+    valid_themes = theme_names()
+    for t in themes:
+        if t not in valid_themes:
+            raise UsageError(f"--theme: unknown theme {t!r}; valid: {', '.join(valid_themes)}")
+    known_actors = store.known_actors()
+    norm_actors = []
+    for a in actors:
+        match = next((k for k in known_actors if k.lower() == a.lower()), None)
+        if match is None:
+            raise UsageError(f"--actor: unknown actor {a!r}; valid: {', '.join(known_actors)}")
+        norm_actors.append(match)
+    known_countries = store.known_countries()
+    codes = []
+    for c in countries:
+        code = c.strip().upper()
+        if not re.fullmatch(r"[A-Z]{2}", code) or code not in known_countries:
+            valid = ", ".join(sorted(known_countries)) or "(none stored yet)"
+            raise UsageError(f"--country: unknown country {c!r}; valid ISO codes: {valid}")
+        codes.append(code)
+    feeds = store.feed_names_and_outlets()
+    for src in sources:
+        if not any(src.lower() in (f.lower(), (o or "").lower()) for f, o in feeds):
+            valid = ", ".join(sorted({o or f for f, o in feeds}))
+            raise UsageError(f"--source: unknown feed or outlet {src!r}; valid: {valid}")
+    return Filters(since=s, until=u, countries=tuple(codes), themes=tuple(themes),
+                   actors=tuple(norm_actors), sources=tuple(sources), state_backed=state_backed,
+                   languages=tuple(x.lower() for x in languages))
+
+
+@dataclass
+class Report:
+    """Rows plus what they cover, so a dip is never mistaken for a trend."""
+
+    name: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    articles: int
+    first_day: str | None
+    last_day: str | None
+    filters: dict[str, Any]
+    coverage_gaps: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return self.articles == 0
+
+    def header(self) -> str:
+        """One or two lines saying what the report covers."""
+        if self.empty:
+            return (f"{self.name}: no articles match (filters: {self.filters or 'none'}); "
+                    "the report is empty.")
+        text = (f"{self.name}: {self.articles} articles, {self.first_day} to {self.last_day}"
+                + (f"; filters: {self.filters}" if self.filters else ""))
+        if self.coverage_gaps:
+            gaps = ", ".join(f"{g['feed']} ({g['failures']} failed runs)"
+                             for g in self.coverage_gaps)
+            text += f"\ncoverage gaps: feeds failing in this range: {gaps}"
+        return text
+
+
+def _where(store: Store, f: Filters) -> tuple[str, list[Any]]:
+    """SQL conditions over article_facts (alias f) for the filters."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if f.since:
+        clauses.append("f.day >= ?")
+        params.append(f.since.isoformat())
+    if f.until:
+        clauses.append("f.day <= ?")
+        params.append(f.until.isoformat())
+    if f.sources or f.state_backed is not None:
+        names = store.select_feeds(sources=f.sources, state_backed=f.state_backed)
+        clauses.append(f"f.feed IN ({','.join('?' * len(names))})" if names else "0")
+        params.extend(names)
+    if f.languages:
+        clauses.append(f"f.language IN ({','.join('?' * len(f.languages))})")
+        params.extend(f.languages)
+    if f.themes:
+        bits = store.theme_bits()
+        mask = sum(1 << bits[t] for t in f.themes if t in bits)
+        clauses.append("(f.themes & ?) != 0")
+        params.append(mask)
+    if f.countries:
+        clauses.append("(" + " OR ".join("f.countries LIKE ?" for _ in f.countries) + ")")
+        params.extend(f"%,{c},%" for c in f.countries)
+    if f.actors:
+        parts = []
+        for a in f.actors:
+            if a == "US":
+                parts.append("f.us = 1")
+            elif a == "China":
+                parts.append("f.china = 1")
+            else:
+                parts.append("f.article_id IN (SELECT article_id FROM article_actors "
+                             "WHERE actor = ?)")
+                params.append(a)
+        clauses.append("(" + " OR ".join(parts) + ")")
+    return (" AND ".join(clauses) or "1"), params
+
+
+def _coverage(store: Store, f: Filters, where: str, params: list[Any], name: str,
+              columns: list[str], rows: list[dict[str, Any]], **extra: Any) -> Report:
+    n, first, last = store.db.execute(
+        f"SELECT COUNT(*), MIN(f.day), MAX(f.day) FROM article_facts f WHERE {where}", params
+    ).fetchone()
+    gaps = store.failing_feeds(since=(f.since or (date.fromisoformat(first) if first else None)),
+                               until=(f.until or (date.fromisoformat(last) if last else None)))
+    return Report(name=name, columns=columns, rows=rows if n else [], articles=n,
+                  first_day=first, last_day=last, filters=f.describe(), coverage_gaps=gaps,
+                  extra=extra)
+
+
+def _ratio(num: float | None, den: float | None) -> float | None:
+    return round(num / den, 4) if num is not None and den else (0.0 if den else None)
+
+
+def _round(v: float | None) -> float | None:
+    return None if v is None else round(v, 3)
+
+
+def _periods(start: date, end: date, by: str) -> list[str]:
+    """Every period key from start to end, so empty periods show as zeros."""
+    out: list[str] = []
+    if by == "day":
+        d = start
+        while d <= end:
+            out.append(d.isoformat())
+            d += timedelta(days=1)
+    elif by == "week":
+        d = start - timedelta(days=start.weekday())
+        while d <= end:
+            out.append(d.isoformat())
+            d += timedelta(days=7)
+    else:
+        y, m = start.year, start.month
+        while (y, m) <= (end.year, end.month):
+            out.append(f"{y:04d}-{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def trends(store: Store, filters: Filters, *, by: str = "week", top: int = 3) -> Report:
+    """One row per period: coverage of the US and China, their shares, tone, top themes."""
+    if by not in PERIODS:
+        raise UsageError(f"--by: {by!r} is not one of {', '.join(PERIODS)}")
+    where, params = _where(store, filters)
+    bits = store.theme_bits()
+    theme_sums = "".join(
+        f", SUM(f.us * ((f.themes >> {b}) & 1)) AS \"us:{t}\""
+        f", SUM(f.china * ((f.themes >> {b}) & 1)) AS \"china:{t}\""
+        for t, b in bits.items()
+    )
+    sql = f"""
+        SELECT f.{by} AS period, COUNT(*) AS articles, SUM(f.us) AS us_articles,
+               SUM(f.china) AS china_articles, SUM(f.us * f.china) AS both_articles,
+               AVG(f.us_tone) AS us_tone, AVG(f.china_tone) AS china_tone {theme_sums}
+        FROM article_facts f WHERE {where} GROUP BY f.{by} ORDER BY f.{by}
+    """
+    found = {r["period"]: r for r in store.db.query(sql, params)}
+    columns = ["period", "articles", "us_articles", "china_articles", "both_articles",
+               "us_share", "china_share", "us_tone", "china_tone", "us_top_themes",
+               "china_top_themes"]
+    rows: list[dict[str, Any]] = []
+    if found:
+        first = filters.since or _start_of(min(found), by)
+        last = filters.until or _start_of(max(found), by)
+        for period in _periods(first, last, by):
+            r = found.get(period, {})
+            n = r.get("articles", 0)
+            row = {
+                "period": period, "articles": n,
+                "us_articles": r.get("us_articles", 0) or 0,
+                "china_articles": r.get("china_articles", 0) or 0,
+                "both_articles": r.get("both_articles", 0) or 0,
+            }
+            row["us_share"] = _ratio(row["us_articles"], n)
+            row["china_share"] = _ratio(row["china_articles"], n)
+            row["us_tone"] = _round(r.get("us_tone"))
+            row["china_tone"] = _round(r.get("china_tone"))
+            for _, key in FOCUS_ACTORS:
+                counts = sorted(((r.get(f"{key}:{t}") or 0, t) for t in bits), reverse=True)
+                row[f"{key}_top_themes"] = ", ".join(
+                    f"{t} ({c})" for c, t in counts[:top] if c)
+            rows.append(row)
+    return _coverage(store, filters, where, params, f"trends by {by}", columns, rows)
+
+
+def _start_of(key: str, by: str) -> date:
+    return date.fromisoformat(key + "-01") if by == "month" else date.fromisoformat(key)
+
+
+def themes(store: Store, filters: Filters) -> Report:
+    """One row per theme and actor: articles, share of the actor's coverage, tone, frames."""
+    where, params = _where(store, filters)
+    bits = store.theme_bits()
+    names = [t for t in theme_names() if t in bits] + [t for t in bits if t not in theme_names()]
+    parts = ["SUM(f.us) AS \"us:all\"", "SUM(f.china) AS \"china:all\""]
+    for t in names:
+        b = bits[t]
+        has = f"((f.themes >> {b}) & 1)"
+        for _, key in FOCUS_ACTORS:
+            parts.append(f"SUM(f.{key} * {has}) AS \"{key}:{t}\"")
+            parts.append(f"AVG(CASE WHEN {has} THEN f.{key}_tone END) AS \"{key}:{t}:tone\"")
+            for fr in FRAMES:
+                parts.append(f"SUM(CASE WHEN {has} AND f.{key}_frame = '{fr}' THEN 1 ELSE 0 END)"
+                             f" AS \"{key}:{t}:{fr}\"")
+    r = store.db.execute(f"SELECT {', '.join(parts)} FROM article_facts f WHERE {where}",
+                         params)
+    row = dict(zip([d[0] for d in r.description], r.fetchone(), strict=True))
+    columns = ["theme", "actor", "articles", "share", "tone"] + [f"{fr}_share" for fr in FRAMES]
+    rows = []
+    for t in names:
+        for actor, key in FOCUS_ACTORS:
+            n = row.get(f"{key}:{t}") or 0
+            framed = sum(row.get(f"{key}:{t}:{fr}") or 0 for fr in FRAMES)
+            out = {"theme": t, "actor": actor, "articles": n,
+                   "share": _ratio(n, row.get(f"{key}:all") or 0),
+                   "tone": _round(row.get(f"{key}:{t}:tone"))}
+            for fr in FRAMES:
+                out[f"{fr}_share"] = _ratio(row.get(f"{key}:{t}:{fr}") or 0, framed) \
+                    if framed else None
+            rows.append(out)
+    return _coverage(store, filters, where, params, "themes", columns, rows)
+
+
+def sources(store: Store, filters: Filters) -> Report:
+    """Per outlet: how often and in what tone it covers each power."""
+    where, params = _where(store, filters)
+    sql = f"""
+        SELECT COALESCE(fd.outlet, fd.name) AS outlet, fd.country AS country,
+               fd.state_backed AS state_backed, COUNT(*) AS articles,
+               SUM(f.us) AS us_articles, SUM(f.china) AS china_articles,
+               AVG(f.us_tone) AS us_tone, AVG(f.china_tone) AS china_tone
+        FROM article_facts f JOIN feeds fd ON fd.name = f.feed
+        WHERE {where} GROUP BY 1, 2, 3 ORDER BY articles DESC, outlet
+    """
+    rows = []
+    for r in store.db.query(sql, params):
+        rows.append({
+            "outlet": r["outlet"], "country": r["country"],
+            "state_backed": None if r["state_backed"] is None else bool(r["state_backed"]),
+            "articles": r["articles"],
+            "us_share": _ratio(r["us_articles"], r["articles"]),
+            "china_share": _ratio(r["china_articles"], r["articles"]),
+            "us_tone": _round(r["us_tone"]), "china_tone": _round(r["china_tone"]),
+        })
+    columns = ["outlet", "country", "state_backed", "articles", "us_share", "china_share",
+               "us_tone", "china_tone"]
+    return _coverage(store, filters, where, params, "sources", columns, rows)
+
+
+def entities(store: Store, filters: Filters, *, top: int = 10, per_theme: bool = False) -> Report:
+    """The most mentioned entities of each actor (and of each theme with per_theme)."""
+    where, params = _where(store, filters)
+    actors = list(filters.actors) or [a for a, _ in FOCUS_ACTORS]
+    groups: list[tuple[str | None, int | None]] = [(None, None)]
+    if per_theme:
+        groups = [(t, b) for t, b in store.theme_bits().items()]
+    rows: list[dict[str, Any]] = []
+    for theme, bit in groups:
+        theme_clause = f" AND ((f.themes >> {bit}) & 1)" if bit is not None else ""
+        sql = f"""
+            SELECT actor, text, label, articles, mentions FROM (
+                SELECT e.actor AS actor, e.text AS text, MAX(e.label) AS label,
+                       COUNT(*) AS articles, SUM(e.count) AS mentions,
+                       ROW_NUMBER() OVER (PARTITION BY e.actor
+                                          ORDER BY SUM(e.count) DESC, e.text) AS rank
+                FROM entities e JOIN article_facts f ON f.article_id = e.article_id
+                WHERE e.actor IN ({','.join('?' * len(actors))}) AND {where}{theme_clause}
+                GROUP BY e.actor, e.text
+            ) WHERE rank <= ? ORDER BY actor, mentions DESC, text
+        """
+        for r in store.db.query(sql, [*actors, *params, top]):
+            rows.append(({"theme": theme} if per_theme else {}) | r)
+    columns = (["theme"] if per_theme else []) + ["actor", "text", "label", "articles",
+                                                   "mentions"]
+    return _coverage(store, filters, where, params, "entities", columns, rows)
+
+
+def countries(store: Store, filters: Filters) -> Report:
+    """Coverage per country in focus, with each power's share and tone there."""
+    where, params = _where(store, filters)
+    sql = f"""
+        SELECT c.code AS code, MAX(c.name) AS name, COUNT(*) AS articles,
+               SUM(f.us) AS us_articles, SUM(f.china) AS china_articles,
+               AVG(f.us_tone) AS us_tone, AVG(f.china_tone) AS china_tone
+        FROM article_countries c JOIN article_facts f ON f.article_id = c.article_id
+        WHERE c.focus = 1 AND {where} GROUP BY c.code ORDER BY articles DESC, code
+    """
+    rows = [{
+        "code": r["code"], "name": r["name"], "articles": r["articles"],
+        "us_share": _ratio(r["us_articles"], r["articles"]),
+        "china_share": _ratio(r["china_articles"], r["articles"]),
+        "us_tone": _round(r["us_tone"]), "china_tone": _round(r["china_tone"]),
+    } for r in store.db.query(sql, params)]
+    columns = ["code", "name", "articles", "us_share", "china_share", "us_tone", "china_tone"]
+    return _coverage(store, filters, where, params, "countries", columns, rows)
+
+
+REPORTS = {"trends": trends, "themes": themes, "sources": sources, "entities": entities,
+           "countries": countries}
