@@ -22,7 +22,8 @@ from narratives.reports import theme_names
 from narratives.store import Store, period_keys
 
 OUTLETS = [("xinhua-es", "Xinhua", "CN", 1, "es"), ("cgtn-en", "CGTN", "CN", 1, "en"),
-           ("voa-es", "VOA Noticias", "US", 1, "es"), ("state-dept", "US State Dept", "US", 1, "en"),
+           ("voa-es", "VOA Noticias", "US", 1, "es"),
+           ("state-dept", "US State Dept", "US", 1, "en"),
            ("los-tiempos", "Los Tiempos", "BO", 0, "es"), ("el-deber", "El Deber", "BO", 0, "es"),
            ("mercopress", "MercoPress", "UY", 0, "en"), ("infobae", "Infobae", "AR", 0, "es"),
            ("bbc-mundo", "BBC Mundo", "GB", 1, "es"), ("aq", "Americas Quarterly", "US", 0, "en")]
