@@ -196,10 +196,15 @@ def _where(store: Store, f: Filters) -> tuple[str, list[Any]]:
 
 
 def _coverage(store: Store, f: Filters, where: str, params: list[Any], name: str,
-              columns: list[str], rows: list[dict[str, Any]], **extra: Any) -> Report:
-    n, first, last = store.db.execute(
-        f"SELECT COUNT(*), MIN(f.day), MAX(f.day) FROM article_facts f WHERE {where}", params
-    ).fetchone()
+              columns: list[str], rows: list[dict[str, Any]],
+              totals: tuple[int, str | None, str | None] | None = None,
+              **extra: Any) -> Report:
+    """Wrap rows with what they cover; `totals` saves a scan when the main query had them."""
+    if totals is None:
+        totals = store.db.execute(
+            f"SELECT COUNT(*), MIN(f.day), MAX(f.day) FROM article_facts f WHERE {where}", params
+        ).fetchone()
+    n, first, last = totals
     gaps = store.failing_feeds(since=(f.since or (date.fromisoformat(first) if first else None)),
                                until=(f.until or (date.fromisoformat(last) if last else None)))
     return Report(name=name, columns=columns, rows=rows if n else [], articles=n,
@@ -250,10 +255,14 @@ def trends(store: Store, filters: Filters, *, by: str = "week", top: int = 3) ->
     sql = f"""
         SELECT f.{by} AS period, COUNT(*) AS articles, SUM(f.us) AS us_articles,
                SUM(f.china) AS china_articles, SUM(f.us * f.china) AS both_articles,
-               AVG(f.us_tone) AS us_tone, AVG(f.china_tone) AS china_tone {theme_sums}
+               AVG(f.us_tone) AS us_tone, AVG(f.china_tone) AS china_tone,
+               MIN(f.day) AS first_day, MAX(f.day) AS last_day {theme_sums}
         FROM article_facts f WHERE {where} GROUP BY f.{by} ORDER BY f.{by}
     """
     found = {r["period"]: r for r in store.db.query(sql, params)}
+    totals = (sum(r["articles"] for r in found.values()),
+              min((r["first_day"] for r in found.values()), default=None),
+              max((r["last_day"] for r in found.values()), default=None))
     columns = ["period", "articles", "us_articles", "china_articles", "both_articles",
                "us_share", "china_share", "us_tone", "china_tone", "us_top_themes",
                "china_top_themes"]
@@ -279,7 +288,7 @@ def trends(store: Store, filters: Filters, *, by: str = "week", top: int = 3) ->
                 row[f"{key}_top_themes"] = ", ".join(
                     f"{t} ({c})" for c, t in counts[:top] if c)
             rows.append(row)
-    return _coverage(store, filters, where, params, f"trends by {by}", columns, rows)
+    return _coverage(store, filters, where, params, f"trends by {by}", columns, rows, totals)
 
 
 def _start_of(key: str, by: str) -> date:
@@ -291,7 +300,8 @@ def themes(store: Store, filters: Filters) -> Report:
     where, params = _where(store, filters)
     bits = store.theme_bits()
     names = [t for t in theme_names() if t in bits] + [t for t in bits if t not in theme_names()]
-    parts = ["SUM(f.us) AS \"us:all\"", "SUM(f.china) AS \"china:all\""]
+    parts = ["COUNT(*) AS n", "MIN(f.day) AS first_day", "MAX(f.day) AS last_day",
+             "SUM(f.us) AS \"us:all\"", "SUM(f.china) AS \"china:all\""]
     for t in names:
         b = bits[t]
         has = f"((f.themes >> {b}) & 1)"
@@ -317,33 +327,53 @@ def themes(store: Store, filters: Filters) -> Report:
                 out[f"{fr}_share"] = _ratio(row.get(f"{key}:{t}:{fr}") or 0, framed) \
                     if framed else None
             rows.append(out)
-    return _coverage(store, filters, where, params, "themes", columns, rows)
+    return _coverage(store, filters, where, params, "themes", columns, rows,
+                     (row["n"], row["first_day"], row["last_day"]))
 
 
 def sources(store: Store, filters: Filters) -> Report:
     """Per outlet: how often and in what tone it covers each power."""
     where, params = _where(store, filters)
+    # Aggregate per feed along the (feed, ...) covering index, then merge feeds of
+    # one outlet here: no sort of the whole table.
     sql = f"""
-        SELECT COALESCE(fd.outlet, fd.name) AS outlet, fd.country AS country,
-               fd.state_backed AS state_backed, COUNT(*) AS articles,
-               SUM(f.us) AS us_articles, SUM(f.china) AS china_articles,
-               AVG(f.us_tone) AS us_tone, AVG(f.china_tone) AS china_tone
-        FROM article_facts f JOIN feeds fd ON fd.name = f.feed
-        WHERE {where} GROUP BY 1, 2, 3 ORDER BY articles DESC, outlet
+        SELECT f.feed AS feed, COUNT(*) AS articles, SUM(f.us) AS us_articles,
+               SUM(f.china) AS china_articles, SUM(f.us_tone) AS us_tone_sum,
+               COUNT(f.us_tone) AS us_toned, SUM(f.china_tone) AS china_tone_sum,
+               COUNT(f.china_tone) AS china_toned, MIN(f.day) AS first_day,
+               MAX(f.day) AS last_day
+        FROM article_facts f WHERE {where} GROUP BY f.feed
     """
+    found = list(store.db.query(sql, params))
+    meta = store.feed_metadata()
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in found:
+        m = meta.get(r["feed"], {})
+        key = (m.get("outlet") or r["feed"], m.get("country"), m.get("state_backed"))
+        acc = merged.setdefault(key, dict.fromkeys(
+            ("articles", "us_articles", "china_articles", "us_tone_sum", "us_toned",
+             "china_tone_sum", "china_toned"), 0))
+        for k in acc:
+            acc[k] += r[k] or 0
+    totals = (sum(r["articles"] for r in found),
+              min((r["first_day"] for r in found), default=None),
+              max((r["last_day"] for r in found), default=None))
     rows = []
-    for r in store.db.query(sql, params):
+    for (outlet, country, backed), r in sorted(merged.items(),
+                                               key=lambda kv: (-kv[1]["articles"], kv[0][0])):
         rows.append({
-            "outlet": r["outlet"], "country": r["country"],
-            "state_backed": None if r["state_backed"] is None else bool(r["state_backed"]),
+            "outlet": outlet, "country": country,
+            "state_backed": None if backed is None else bool(backed),
             "articles": r["articles"],
             "us_share": _ratio(r["us_articles"], r["articles"]),
             "china_share": _ratio(r["china_articles"], r["articles"]),
-            "us_tone": _round(r["us_tone"]), "china_tone": _round(r["china_tone"]),
+            "us_tone": _round(r["us_tone_sum"] / r["us_toned"]) if r["us_toned"] else None,
+            "china_tone": (_round(r["china_tone_sum"] / r["china_toned"])
+                           if r["china_toned"] else None),
         })
     columns = ["outlet", "country", "state_backed", "articles", "us_share", "china_share",
                "us_tone", "china_tone"]
-    return _coverage(store, filters, where, params, "sources", columns, rows)
+    return _coverage(store, filters, where, params, "sources", columns, rows, totals)
 
 
 def entities(store: Store, filters: Filters, *, top: int = 10, per_theme: bool = False) -> Report:
@@ -356,13 +386,16 @@ def entities(store: Store, filters: Filters, *, top: int = 10, per_theme: bool =
     rows: list[dict[str, Any]] = []
     for theme, bit in groups:
         theme_clause = f" AND ((f.themes >> {bit}) & 1)" if bit is not None else ""
+        # Unfiltered, the facts table adds nothing but the cost of a join.
+        join = ("JOIN article_facts f ON f.article_id = e.article_id"
+                if where != "1" or theme_clause else "")
         sql = f"""
             SELECT actor, text, label, articles, mentions FROM (
                 SELECT e.actor AS actor, e.text AS text, MAX(e.label) AS label,
                        COUNT(*) AS articles, SUM(e.count) AS mentions,
                        ROW_NUMBER() OVER (PARTITION BY e.actor
                                           ORDER BY SUM(e.count) DESC, e.text) AS rank
-                FROM entities e JOIN article_facts f ON f.article_id = e.article_id
+                FROM entities e {join}
                 WHERE e.actor IN ({','.join('?' * len(actors))}) AND {where}{theme_clause}
                 GROUP BY e.actor, e.text
             ) WHERE rank <= ? ORDER BY actor, mentions DESC, text

@@ -116,7 +116,7 @@ CREATE TABLE entities (
     sentences TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (article_id, text, label)
 );
-CREATE INDEX entities_actor ON entities(actor, text);
+CREATE INDEX entities_actor ON entities(actor, text, label, count, article_id);
 CREATE TABLE article_actors (
     article_id TEXT NOT NULL REFERENCES articles(id),
     actor TEXT NOT NULL,
@@ -143,7 +143,7 @@ CREATE TABLE article_countries (
     gazetteer_version TEXT,
     PRIMARY KEY (article_id, code)
 );
-CREATE INDEX article_countries_code ON article_countries(code, focus, article_id);
+CREATE INDEX article_countries_code ON article_countries(code, focus, article_id, name);
 CREATE TABLE article_themes (
     article_id TEXT NOT NULL REFERENCES articles(id),
     theme TEXT NOT NULL,
@@ -192,7 +192,9 @@ CREATE INDEX article_facts_day ON article_facts(
     day, week, month, feed, us, china, us_tone, china_tone, themes, us_frame, china_frame,
     language, countries
 );
-CREATE INDEX article_facts_feed ON article_facts(feed, day);
+CREATE INDEX article_facts_feed ON article_facts(
+    feed, day, us, china, us_tone, china_tone, themes, language, countries
+);
 CREATE TABLE meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -562,6 +564,10 @@ class Store:
 
     def feed_names_and_outlets(self) -> list[tuple[str, str | None]]:
         return [(r[0], r[1]) for r in self.db.execute("SELECT name, outlet FROM feeds")]
+
+    def feed_metadata(self) -> dict[str, dict[str, Any]]:
+        return {r["name"]: r for r in self.db.query(
+            "SELECT name, outlet, country, state_backed FROM feeds")}
 
     def select_feeds(self, *, sources: Sequence[str] = (),
                      state_backed: bool | None = None) -> list[str]:
