@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from narratives import tone
+from narratives.errors import ConfigError, ModelError
+from narratives.records import ActorMention, Analysis
+
+
+def test_mask_replaces_own_and_other_mentions() -> None:
+    text = "Beijing's lender praised the deal while Washington warned."
+    masked = tone.mask(text, own=["Beijing"], others=["Washington"])
+    assert masked == "actorx lender praised the deal while otherx warned."
+
+
+def test_negation_flips_cues() -> None:
+    lex = tone.load_lexicon()
+    plain = tone.cue_vector("actorx is a threat to the region", lex)
+    negated = tone.cue_vector("actorx is not a threat to the region", lex)
+    assert plain[1] > 0 and plain[0] == 0
+    assert negated[0] > 0 and negated[1] == 0
+
+
+def test_lexicon_baseline_labels() -> None:
+    tones, frames, scores = tone.lexicon_predict([
+        "actorx praised the new hospital and thanked the donors for their generous help.",
+        "Critics accuse actorx of espionage and coercion through a debt trap.",
+        "actorx released its quarterly figures on Tuesday.",
+    ])
+    assert tones == ["positive", "negative", "neutral"]
+    assert frames[1] == "threat" and frames[2] == "none"
+    assert scores[0] > 0 > scores[1]
+
+
+def _analysis() -> Analysis:
+    return Analysis(
+        article_id="a",
+        sentences=("China's bank praised the generous cooperation on the new railway.",
+                   "Washington warned of espionage and coercion.",
+                   "The weather was mild."),
+        actors=(ActorMention(actor="China", mentions=1, entities=(("China", "government"),),
+                             sentences=(0,)),
+                ActorMention(actor="US", mentions=1, entities=(("Washington", "government"),),
+                             sentences=(1,))),
+    )
+
+
+def test_lexicon_model_scores_each_actor_separately(tmp_path: Path) -> None:
+    model = tone.ToneModel.load(tmp_path)  # no card: the lexicon baseline
+    assert model.method == "lexicon"
+    by_actor = {t.actor: t for t in model.score(_analysis())}
+    assert by_actor["China"].tone > 0 and by_actor["China"].tone_label == "positive"
+    assert by_actor["US"].tone < 0 and by_actor["US"].frame == "threat"
+    assert by_actor["US"].evidence == ("Washington warned of espionage and coercion.",)
+
+
+def _corpus(path: Path) -> Path:
+    good = ["actorx praised the generous aid and thanked partners for cooperation",
+            "actorx signed a loan agreement that officials welcomed as a success",
+            "the vaccine donation from actorx was celebrated as solidarity"]
+    bad = ["critics accuse actorx of espionage and coercion",
+           "actorx was condemned for interference and a debt trap",
+           "officials warned actorx threatens sovereignty"]
+    flat = ["actorx published figures on Tuesday", "actorx held a meeting in the capital",
+            "the report mentions actorx among other lenders"]
+    rows = []
+    for i in range(60):
+        for texts, t, f in ((good, "positive", "partner"), (bad, "negative", "threat"),
+                            (flat, "neutral", "none")):
+            rows.append({"id": f"x{i}{t}", "actor": "China",
+                         "text": f"{texts[i % 3]} number {i}", "tone": t, "frame": f})
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_train_compares_methods_writes_card_and_loads(tmp_path: Path) -> None:
+    corpus = _corpus(tmp_path / "tone.jsonl")
+    card = tone.train(corpus=corpus, out_dir=tmp_path / "models")
+    assert set(card["comparison"]) == {"lexicon", "model"}
+    assert card["metrics"]["tone_macro_f1"] > 0.9
+    model = tone.ToneModel.load(tmp_path / "models")
+    assert model.version.startswith(card["version"])
+    [(score, label, frame, _)] = model.predict_texts(["actorx praised the generous aid"])
+    assert label == "positive" and score > 0
+
+
+def test_corrupt_model_file_is_a_clear_error(tmp_path: Path) -> None:
+    corpus = _corpus(tmp_path / "tone.jsonl")
+    card = tone.train(corpus=corpus, out_dir=tmp_path / "m")
+    card_path = tmp_path / "m" / f"{card['version']}.json"
+    card_path.write_text(json.dumps(card | {"shipped": "model"}))
+    (tmp_path / "m" / f"{card['version']}.skops").write_bytes(b"garbage")
+    with pytest.raises(ModelError, match="run `narratives train-tone`"):
+        tone.ToneModel.load(tmp_path / "m")
+
+
+def test_bad_corpus_line(tmp_path: Path) -> None:
+    p = tmp_path / "t.jsonl"
+    p.write_text('{"id": "1", "actor": "US", "text": "x", "tone": "happy", "frame": "none"}\n')
+    with pytest.raises(ConfigError, match=r"t\.jsonl:1: tone must be one of"):
+        tone.read_corpus(p)
