@@ -551,6 +551,57 @@ class Store:
             )
         return bits
 
+    # -- analysts' labels -------------------------------------------------------------
+
+    def theme_scores(self) -> dict[str, dict[str, float]]:
+        """Stored theme scores per article: {article_id: {theme: score}}."""
+        out: dict[str, dict[str, float]] = {}
+        for aid, theme, score in self.db.execute(
+                "SELECT article_id, theme, score FROM article_themes"):
+            out.setdefault(aid, {})[theme] = score
+        return out
+
+    def articles_by_id(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            sql = ("SELECT id, published, feed, title, text, canonical_url AS url FROM articles "
+                   f"WHERE id IN ({','.join('?' * len(chunk))})")
+            out.update({r["id"]: r for r in self.db.query(sql, chunk)})
+        return out
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        ids = list(ids)
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            found.update(r[0] for r in self.db.execute(
+                f"SELECT id FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        return found
+
+    def save_labels(self, labels: Sequence[tuple[str, Sequence[str]]], *, source: str) -> int:
+        """Store analysts' theme labels, all or nothing; a later label replaces an earlier one."""
+        at = now_iso()
+        with self.db.atomic():
+            for aid, themes in labels:
+                self.db.execute(
+                    "INSERT INTO labels (article_id, themes, source, imported_at) VALUES (?,?,?,?) "
+                    "ON CONFLICT(article_id) DO UPDATE SET themes=excluded.themes, "
+                    "source=excluded.source, imported_at=excluded.imported_at",
+                    [aid, json.dumps(sorted(themes)), source, at],
+                )
+        return len(labels)
+
+    def labeled_texts(self) -> list[dict[str, Any]]:
+        """Analysts' labels with the article text, for training."""
+        return [
+            {"id": r["article_id"], "text": f"{r['title']}\n{r['text']}",
+             "themes": json.loads(r["themes"])}
+            for r in self.db.query(
+                "SELECT l.article_id, l.themes, a.title, a.text FROM labels l "
+                "JOIN articles a ON a.id = l.article_id ORDER BY l.article_id")
+        ]
+
     # -- reading ----------------------------------------------------------------------
 
     def known_actors(self) -> list[str]:
