@@ -29,17 +29,12 @@ def bare_sql(bits: dict[str, int]) -> dict[str, str]:
     """The plain aggregate each report needs, written directly against the schema."""
     per_theme = "".join(f", SUM(us * ((themes >> {b}) & 1)), SUM(china * ((themes >> {b}) & 1))"
                         for b in bits.values())
-    theme_frames = "".join(
-        f", SUM(us * ((themes >> {b}) & 1)), AVG(CASE WHEN (themes >> {b}) & 1 THEN us_tone END)"
-        f", SUM(china * ((themes >> {b}) & 1)), "
-        f"AVG(CASE WHEN (themes >> {b}) & 1 THEN china_tone END)"
-        + "".join(f", SUM(CASE WHEN (themes >> {b}) & 1 AND {a}_frame = '{fr}' THEN 1 END)"
-                  for a in ("us", "china") for fr in reports.FRAMES)
-        for b in bits.values())
     return {
         "trends": "SELECT week, COUNT(*), SUM(us), SUM(china), SUM(us * china), AVG(us_tone), "
                   f"AVG(china_tone) {per_theme} FROM article_facts GROUP BY week",
-        "themes": f"SELECT COUNT(*), SUM(us), SUM(china) {theme_frames} FROM article_facts",
+        "themes": "SELECT themes, us, china, us_frame, china_frame, COUNT(*), SUM(us_tone), "
+                  "COUNT(us_tone), SUM(china_tone), COUNT(china_tone) FROM article_facts "
+                  "GROUP BY 1, 2, 3, 4, 5",
         "sources": "SELECT fd.outlet, fd.country, fd.state_backed, COUNT(*), SUM(f.us), "
                    "SUM(f.china), AVG(f.us_tone), AVG(f.china_tone) FROM article_facts f "
                    "JOIN feeds fd ON fd.name = f.feed GROUP BY 1, 2, 3",
@@ -81,8 +76,8 @@ def main() -> None:
             sqls = bare_sql(store.theme_bits())
             results[n] = {}
             for name, fn in reports.REPORTS.items():
-                report_t = best(lambda fn=fn: fn(store, filters), args.repeat)
-                bare_t = best(lambda s=sqls[name]: conn.execute(s).fetchall(), args.repeat)
+                report_t = best(lambda fn=fn, f=filters: fn(store, f), args.repeat)
+                bare_t = best(lambda s=sqls[name], c=conn: c.execute(s).fetchall(), args.repeat)
                 results[n][name] = (report_t, bare_t)
             conn.close()
     print(f"{'articles':>10} {'report':<10} {'report s':>9} {'bare SQL s':>11} {'ratio':>6}")
