@@ -81,8 +81,7 @@ def ingest(
     click.echo(
         f"ingest: {summary.feeds_ok} feeds ok, {summary.feeds_failed} failed{skipped}; "
         f"articles {summary.new} new, {summary.updated} updated, {summary.unchanged} unchanged; "
-        f"{analyzed} analysed",
-        err=not sys.stdout.isatty() and quiet,
+        f"{analyzed} analysed"
     )
     sys.exit(summary.exit_code)
 
