@@ -40,9 +40,8 @@ def bare_sql(bits: dict[str, int]) -> dict[str, str]:
                    "JOIN feeds fd ON fd.name = f.feed GROUP BY 1, 2, 3",
         "entities": "SELECT actor, text, COUNT(*), SUM(count) FROM entities "
                     "WHERE actor IN ('US', 'China') GROUP BY actor, text",
-        "countries": "SELECT c.code, COUNT(*), SUM(f.us), SUM(f.china), AVG(f.us_tone), "
-                     "AVG(f.china_tone) FROM article_countries c JOIN article_facts f "
-                     "ON f.article_id = c.article_id WHERE c.focus = 1 GROUP BY c.code",
+        "countries": "SELECT code, COUNT(*), SUM(us), SUM(china), AVG(us_tone), "
+                     "AVG(china_tone) FROM article_countries WHERE focus = 1 GROUP BY code",
     }
 
 

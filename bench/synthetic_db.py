@@ -80,7 +80,8 @@ def build(n: int, db_path: Path, seed: int = 7) -> None:
                 for text in rng.sample(ENTITIES[actor], 2):
                     ents.append((aid, text, "ORG", rng.randint(1, 3), actor, "government", "[]"))
             code, cname = COUNTRIES[min(int(rng.expovariate(0.6)), len(COUNTRIES) - 1)]
-            ctry.append((aid, code, cname, rng.randint(1, 5), 0.8, 1, "synthetic"))
+            ctry.append((aid, code, cname, rng.randint(1, 5), 0.8, 1, "synthetic", int(us),
+                         int(cn), tone.get("US", (None,))[0], tone.get("China", (None,))[0]))
             facts.append((aid, day, week, month, feed, lang, 1, int(us), int(cn),
                           tone.get("US", (None,))[0], tone.get("China", (None,))[0],
                           tone.get("US", (None, None))[1], tone.get("China", (None, None))[1],
@@ -98,7 +99,7 @@ def build(n: int, db_path: Path, seed: int = 7) -> None:
             c.executemany("INSERT INTO article_actors VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", actors)
             c.executemany("INSERT INTO article_themes VALUES (?,?,?,?,?)", trows)
             c.executemany("INSERT INTO entities VALUES (?,?,?,?,?,?,?)", ents)
-            c.executemany("INSERT INTO article_countries VALUES (?,?,?,?,?,?,?)", ctry)
+            c.executemany("INSERT INTO article_countries VALUES (?,?,?,?,?,?,?,?,?,?,?)", ctry)
     db.execute("ANALYZE")
     store.close()
 

@@ -425,11 +425,14 @@ def entities(store: Store, filters: Filters, *, top: int = 10, per_theme: bool =
 def countries(store: Store, filters: Filters) -> Report:
     """Coverage per country in focus, with each power's share and tone there."""
     where, params = _where(store, filters)
+    # Unfiltered, article_countries carries all it needs: one index scan, no join.
+    src = "c" if where == "1" else "f"
+    join = "" if where == "1" else "JOIN article_facts f ON f.article_id = c.article_id"
     sql = f"""
         SELECT c.code AS code, MAX(c.name) AS name, COUNT(*) AS articles,
-               SUM(f.us) AS us_articles, SUM(f.china) AS china_articles,
-               AVG(f.us_tone) AS us_tone, AVG(f.china_tone) AS china_tone
-        FROM article_countries c JOIN article_facts f ON f.article_id = c.article_id
+               SUM({src}.us) AS us_articles, SUM({src}.china) AS china_articles,
+               AVG({src}.us_tone) AS us_tone, AVG({src}.china_tone) AS china_tone
+        FROM article_countries c {join}
         WHERE c.focus = 1 AND {where} GROUP BY c.code ORDER BY articles DESC, code
     """
     rows = [{

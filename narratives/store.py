@@ -141,9 +141,16 @@ CREATE TABLE article_countries (
     weight REAL NOT NULL,
     focus INTEGER NOT NULL,
     gazetteer_version TEXT,
+    -- copied from article_facts so the unfiltered countries report needs no join
+    us INTEGER NOT NULL DEFAULT 0,
+    china INTEGER NOT NULL DEFAULT 0,
+    us_tone REAL,
+    china_tone REAL,
     PRIMARY KEY (article_id, code)
 );
-CREATE INDEX article_countries_code ON article_countries(code, focus, article_id, name);
+CREATE INDEX article_countries_code ON article_countries(
+    focus, code, name, us, china, us_tone, china_tone, article_id
+);
 CREATE TABLE article_themes (
     article_id TEXT NOT NULL REFERENCES articles(id),
     theme TEXT NOT NULL,
@@ -502,12 +509,7 @@ class Store:
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
-        self.db.conn.executemany(
-            "INSERT INTO article_countries (article_id, code, name, mentions, weight, focus, "
-            "gazetteer_version) VALUES (?,?,?,?,?,?,?)",
-            [(aid, c.code, c.name, c.mentions, c.weight, int(c.focus), prov.get("gazetteer"))
-             for c in a.countries],
-        )
+
         self.db.conn.executemany(
             "INSERT INTO article_themes (article_id, theme, score, assigned, model_version) "
             "VALUES (?,?,?,?,?)",
@@ -519,9 +521,17 @@ class Store:
             [chash, json.dumps(prov, sort_keys=True), aid],
         )
         present = {m.actor for m in a.actors}
+        us, cn = tones.get("US"), tones.get("China")
+        self.db.conn.executemany(
+            "INSERT INTO article_countries (article_id, code, name, mentions, weight, focus, "
+            "gazetteer_version, us, china, us_tone, china_tone) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [(aid, c.code, c.name, c.mentions, c.weight, int(c.focus), prov.get("gazetteer"),
+              int("US" in present), int("China" in present), us.tone if us else None,
+              cn.tone if cn else None)
+             for c in a.countries],
+        )
         bits = self.theme_bits([t.theme for t in a.themes])
         mask = sum(1 << bits[t.theme] for t in a.themes if t.assigned)
-        us, cn = tones.get("US"), tones.get("China")
         focus = "".join(f",{c.code}" for c in a.countries if c.focus)
         self.db.execute(
             """UPDATE article_facts SET analyzed=1, us=?, china=?, us_tone=?, china_tone=?,
