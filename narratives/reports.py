@@ -200,7 +200,13 @@ def _coverage(store: Store, f: Filters, where: str, params: list[Any], name: str
               totals: tuple[int, str | None, str | None] | None = None,
               **extra: Any) -> Report:
     """Wrap rows with what they cover; `totals` saves a scan when the main query had them."""
-    if totals is None:
+    if totals is None and where == "1":
+        # Separate aggregates let SQLite answer MIN/MAX from the day index at once.
+        totals = store.db.execute(
+            "SELECT (SELECT COUNT(*) FROM article_facts), (SELECT MIN(day) FROM article_facts),"
+            " (SELECT MAX(day) FROM article_facts)"
+        ).fetchone()
+    elif totals is None:
         totals = store.db.execute(
             f"SELECT COUNT(*), MIN(f.day), MAX(f.day) FROM article_facts f WHERE {where}", params
         ).fetchone()
