@@ -1,0 +1,116 @@
+"""Time of theme classification per article, against the analysis stage.
+
+Builds news-length texts (about 530 words) from the English passages under
+models/corpus/ with a fixed seed (as bench/analysis_bench.py does), then times:
+
+  themes    ThemeModel.predict over all the articles (the shipped model)
+  analysis  narratives.analyze.Analyzer over the first --analysis-articles of
+            them, if narratives/analyze.py exists (spaCy dominates; a sample
+            is enough for a per-article figure)
+
+and prints milliseconds per article and the share classification adds to the
+analysis stage (target: under 5%).
+
+    python bench/themes_bench.py [--articles 2000] [--analysis-articles 300] [--batch-size 256]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from narratives.themes import ThemeModel  # noqa: E402
+
+CORPUS = ROOT / "models" / "corpus"
+TARGET_SHARE = 0.05
+
+
+def passages() -> list[str]:
+    out = []
+    for path in sorted(CORPUS.rglob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                if row.get("language", "en") == "en" and isinstance(row.get("text"), str):
+                    out.append(row["text"])
+    return out
+
+
+def make_articles(n: int, *, words: int = 530, seed: int = 13) -> list[tuple[str, str, str]]:
+    """n (id, title, text) items of about `words` words, deterministic for a seed."""
+    pool = passages()
+    if not pool:
+        raise SystemExit(f"no English passages under {CORPUS}")
+    rng = random.Random(seed)
+    items = []
+    for i in range(n):
+        paras: list[str] = []
+        count = 0
+        while count < words:
+            p = rng.choice(pool)
+            paras.append(p)
+            count += len(p.split())
+        title = " ".join(rng.choice(pool).split()[:9]).rstrip(".,;:")
+        items.append((f"bench-{i:05d}", title, "\n\n".join(paras)))
+    return items
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--articles", type=int, default=2000)
+    ap.add_argument("--analysis-articles", type=int, default=300,
+                    help="articles to time the analysis stage on (0: skip)")
+    ap.add_argument("--batch-size", type=int, default=256, help="texts per predict call")
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    model = ThemeModel.load()
+    load_s = time.perf_counter() - t0
+    items = make_articles(args.articles)
+    texts = [f"{title}\n{text}" for _, title, text in items]
+    words = sum(len(t.split()) for t in texts) / len(texts)
+    print(f"{len(texts)} articles, {words:.0f} words each on average; model {model.version} "
+          f"loaded in {load_s:.2f} s")
+
+    model.predict(texts[:50])  # warm-up
+    t0 = time.perf_counter()
+    assigned = 0
+    for start in range(0, len(texts), args.batch_size):
+        for scores in model.predict(texts[start:start + args.batch_size]):
+            assigned += sum(s.assigned for s in scores)
+    themes_s = time.perf_counter() - t0
+    per_theme_ms = 1000 * themes_s / len(texts)
+    print(f"themes:   {themes_s:7.2f} s, {per_theme_ms:6.2f} ms/article, "
+          f"{len(texts) / themes_s:7.0f} articles/s ({assigned / len(texts):.2f} themes/article)")
+
+    if args.analysis_articles <= 0:
+        return
+    if importlib.util.find_spec("narratives.analyze") is None:
+        print("analysis: narratives/analyze.py not present; no comparison")
+        return
+    from narratives.analyze import Analyzer
+
+    analyzer = Analyzer()
+    sample = items[:args.analysis_articles]
+    list(analyzer.analyze(sample[:10]))  # warm-up
+    t0 = time.perf_counter()
+    n = sum(1 for _ in analyzer.analyze(sample))
+    analysis_s = time.perf_counter() - t0
+    per_analysis_ms = 1000 * analysis_s / n
+    share = per_theme_ms / per_analysis_ms
+    print(f"analysis: {analysis_s:7.2f} s, {per_analysis_ms:6.2f} ms/article over {n} articles "
+          f"(Analyzer, one process)")
+    print(f"classification adds {share:.1%} to the analysis stage "
+          f"(target < {TARGET_SHARE:.0%}): {'ok' if share < TARGET_SHARE else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,679 @@
+"""Themes: which of the eleven themes an article is substantially about.
+
+The theme names live in data/themes.yaml. The classifier is a scikit-learn
+`Pipeline` (word and character n-gram TF-IDF, then one calibrated linear model
+per theme) trained on the labeled corpus in models/corpus/themes/ plus the
+analysts' labels, with a per-theme decision threshold chosen by cross-validation
+on the training split. It is saved with skops (loading cannot run code) beside
+a model card: training-data hash, library versions, thresholds and the scores
+on a fixed test split that never changes when passages are added.
+
+    >>> model = ThemeModel.load()
+    >>> [s.theme for s in model.predict(["Police seized three tonnes of cocaine..."])[0]
+    ...  if s.assigned]
+    ['security']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import random
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from .errors import ConfigError, InputError, ModelError
+from .records import ThemeScore
+
+DATA = Path(__file__).parent / "data"
+THEMES_FILE = DATA / "themes.yaml"
+MODELS = Path(__file__).parent.parent / "models"
+CORPUS_DIR = MODELS / "corpus" / "themes"
+
+TEST_SIZE = 0.2
+CV_FOLDS = 5
+# Thresholds are searched on this grid and kept away from the extremes, so one
+# lucky fold cannot push a theme to "always" or "never".
+THRESHOLD_GRID = tuple(round(x, 2) for x in np.arange(0.15, 0.86, 0.01))
+# Only the start of a long article is classified: the lede and the first
+# paragraphs say what a story is about (the corpus passages are lede-length,
+# median ~300 characters), and TF-IDF time grows with length. Character n-grams,
+# the costly half, see the lede only.
+WORD_CHARS = 1500
+LEDE_CHARS = 600
+NONE = "(none)"  # stratification label of passages about none of the themes
+RETRAIN = "run `narratives train`"
+
+# Everything a theme model file may contain; skops refuses any other type.
+TRUSTED = [
+    "builtins.dict",
+    "builtins.list",
+    "builtins.slice",
+    "builtins.str",
+    "builtins.tuple",
+    "numpy.dtype",
+    "numpy.float32",
+    "numpy.float64",
+    "numpy.ndarray",
+    "sklearn.calibration.CalibratedClassifierCV",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.multiclass.OneVsRestClassifier",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._label.LabelBinarizer",
+    "sklearn.svm._classes.LinearSVC",
+]
+
+
+class ModelVersionWarning(UserWarning):
+    """The model file was made with another scikit-learn version than the one running."""
+
+
+# -- the eleven themes ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One entry of themes.yaml."""
+
+    name: str
+    definition: str
+    examples: tuple[str, ...] = ()
+
+
+def load_themes(path: Path | str = THEMES_FILE) -> tuple[Theme, ...]:
+    """The themes, in the order of the data file."""
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the themes file ({exc})") from None
+    items = doc.get("themes") if isinstance(doc, dict) else None
+    if not isinstance(items, list) or not items:
+        raise ConfigError(f"{path}: expected a non-empty list under 'themes'")
+    out: list[Theme] = []
+    for i, item in enumerate(items, 1):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise ConfigError(f"{path}: theme {i} has no 'name'")
+        out.append(Theme(name=item["name"], definition=str(item.get("definition", "")),
+                         examples=tuple(str(e) for e in item.get("examples") or ())))
+    names = [t.name for t in out]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{path}: duplicate theme names")
+    return tuple(out)
+
+
+def theme_names(path: Path | str = THEMES_FILE) -> tuple[str, ...]:
+    return tuple(t.name for t in load_themes(path))
+
+
+# -- the labeled corpus ---------------------------------------------------------------
+
+
+def read_corpus(corpus_dir: Path | str = CORPUS_DIR, *,
+                themes: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Every passage of every *.jsonl file in `corpus_dir`, validated.
+
+    A bad line is a ConfigError naming the file and line: the corpus is part of
+    the repository, so a mistake in it is fixed there, not skipped.
+    """
+    corpus_dir = Path(corpus_dir)
+    files = sorted(corpus_dir.glob("*.jsonl"))
+    if not files:
+        raise ConfigError(f"{corpus_dir}: no labeled passages (*.jsonl) found")
+    valid = set(themes or theme_names())
+    rows: list[dict[str, Any]] = []
+    seen: dict[str, str] = {}
+    for path in files:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{n}"
+            row = parse_row(line, where, valid, ConfigError)
+            if row["id"] in seen:
+                raise ConfigError(f"{where}: id {row['id']!r} already used at {seen[row['id']]}")
+            seen[row["id"]] = where
+            rows.append(row)
+    return rows
+
+
+def read_labeled(path: Path | str, *, themes: Sequence[str] | None = None
+                 ) -> list[dict[str, Any]]:
+    """A labeled JSON Lines file to evaluate on (`text` and `themes`; `id` optional)."""
+    path = Path(path)
+    valid = set(themes or theme_names())
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from None
+    rows = []
+    for n, line in enumerate(lines, 1):
+        if line.strip():
+            rows.append(parse_row(line, f"{path}:{n}", valid, InputError, id_default=f"line-{n}"))
+    if not rows:
+        raise InputError(f"{path}: no labeled lines")
+    return rows
+
+
+def parse_row(line: str, where: str, valid: set[str], error: type[Exception], *,
+              id_default: str | None = None) -> dict[str, Any]:
+    """One labeled JSON line, checked: a text, known themes, an id."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise error(f"{where}: not valid JSON ({exc.msg})") from None
+    if not isinstance(row, dict):
+        raise error(f"{where}: expected a JSON object")
+    rid = row.get("id", id_default)
+    if not isinstance(rid, str) or not rid.strip():
+        raise error(f"{where}: missing or empty \"id\"")
+    text = row.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise error(f"{where}: missing or empty \"text\"")
+    labels = row.get("themes")
+    if not isinstance(labels, list) or not all(isinstance(t, str) for t in labels):
+        raise error(f"{where}: \"themes\" must be a list of theme names")
+    for key in ("themes", "hard_negative_for"):
+        for t in row.get(key) or ():
+            if t not in valid:
+                raise error(f"{where}: unknown theme {t!r} in \"{key}\"; "
+                            f"valid: {', '.join(sorted(valid))}")
+    return dict(row, id=rid, themes=sorted(set(labels)))
+
+
+def corpus_digest(corpus_dir: Path | str = CORPUS_DIR,
+                  labels: Sequence[Mapping[str, Any]] = ()) -> str:
+    """sha256 over the corpus files (name and bytes) and any extra labels."""
+    h = hashlib.sha256()
+    for path in sorted(Path(corpus_dir).glob("*.jsonl")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for row in labels:
+        h.update(json.dumps([row["id"], row["text"], sorted(row["themes"])]).encode() + b"\0")
+    return h.hexdigest()
+
+
+# -- the fixed test split -------------------------------------------------------------
+
+
+def iterative_stratification(label_sets: Sequence[Iterable[str]], proportions: Sequence[float],
+                             *, random_state: int = 0) -> list[int]:
+    """Fold index of each example, keeping every label's share close to `proportions`.
+
+    Iterative stratification for multi-label data (Sechidis, Tsoumakas and
+    Vlahavas, 2011): the rarest label still to place is handed out first, each
+    example to the fold that most lacks that label. Examples without labels
+    should carry a pseudo-label, so they are spread evenly too.
+    """
+    rng = random.Random(random_state)
+    labels = [sorted(set(s)) for s in label_sets]
+    n = len(labels)
+    want = [p * n for p in proportions]
+    want_label: list[dict[str, float]] = []
+    totals: dict[str, int] = {}
+    for s in labels:
+        for t in s:
+            totals[t] = totals.get(t, 0) + 1
+    for p in proportions:
+        want_label.append({t: c * p for t, c in totals.items()})
+    fold = [-1] * n
+    remaining = set(range(n))
+    by_label: dict[str, set[int]] = {}
+    for i, s in enumerate(labels):
+        for t in s:
+            by_label.setdefault(t, set()).add(i)
+    while remaining:
+        live = {t: len(ix) for t, ix in by_label.items() if ix}
+        if not live:  # examples without any label: fill the folds that most lack examples
+            for i in sorted(remaining):
+                k = max(range(len(want)), key=lambda j: (want[j], rng.random()))
+                fold[i] = k
+                want[k] -= 1
+            break
+        label = min(sorted(live), key=lambda t: live[t])
+        members = sorted(by_label[label])
+        rng.shuffle(members)
+        for i in members:
+            k = max(range(len(want)),
+                    key=lambda j: (want_label[j][label], want[j], rng.random()))
+            fold[i] = k
+            want[k] -= 1
+            for t in labels[i]:
+                want_label[k][t] -= 1
+                by_label[t].discard(i)
+            remaining.discard(i)
+    return fold
+
+
+def split_path(corpus_dir: Path | str = CORPUS_DIR) -> Path:
+    """models/corpus/themes -> models/corpus/themes-split.json."""
+    corpus_dir = Path(corpus_dir)
+    return corpus_dir.parent / f"{corpus_dir.name}-split.json"
+
+
+def split(rows: Sequence[Mapping[str, Any]], *, corpus_dir: Path | str = CORPUS_DIR,
+          resplit: bool = False, random_state: int = 0
+          ) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """(train, test) rows. The test ids are kept in a file beside the corpus, so
+    the split never moves: passages added later go to training unless `resplit`."""
+    path = split_path(corpus_dir)
+    if resplit or not path.exists():
+        write_split(rows, path, random_state=random_state)
+    try:
+        test_ids = set(json.loads(path.read_text(encoding="utf-8"))["test"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{path}: unreadable test split ({exc}); delete it and run "
+                          "`narratives train --resplit` to make a new one") from None
+    train = [r for r in rows if r["id"] not in test_ids]
+    test = [r for r in rows if r["id"] in test_ids]
+    return train, test
+
+
+def write_split(rows: Sequence[Mapping[str, Any]], path: Path, *, random_state: int = 0) -> None:
+    folds = iterative_stratification([r["themes"] or [NONE] for r in rows],
+                                     [TEST_SIZE, 1 - TEST_SIZE], random_state=random_state)
+    test = sorted(r["id"] for r, f in zip(rows, folds, strict=True) if f == 0)
+    doc = {
+        "about": "Ids of the held-out test passages of the theme corpus. Fixed: passages "
+                 "added later go to training. Made by iterative stratification "
+                 f"(test share {TEST_SIZE}, random_state {random_state}).",
+        "created": _now(),
+        "passages_at_split": len(rows),
+        "test": test,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+
+
+# -- the model ------------------------------------------------------------------------
+
+
+_SPACE = re.compile(r"\s+")
+_MARKS = re.compile(r"[\u0300-\u036f]")
+
+
+def prepare(text: str) -> str:
+    """Whitespace collapsed, cut at WORD_CHARS, accents folded (once for both vectorisers)."""
+    cut = _SPACE.sub(" ", text[:WORD_CHARS * 2]).strip()[:WORD_CHARS]
+    return _MARKS.sub("", unicodedata.normalize("NFKD", cut))
+
+
+def columns(texts: Iterable[str]) -> np.ndarray:
+    """The pipeline's input: per text, the prepared text and its lede."""
+    prepared = [prepare(t) for t in texts]
+    out = np.empty((len(prepared), 2), dtype=object)
+    out[:, 0] = prepared
+    out[:, 1] = [t[:LEDE_CHARS] for t in prepared]
+    return out
+
+
+def build_pipeline(*, random_state: int = 0, C: float = 0.3) -> Any:  # noqa: N803
+    """TF-IDF of words (1-2) of the text and of characters within words (3-5) of
+    its lede (the two columns of `columns`), then per theme a linear SVM whose
+    scores are mapped to probabilities by Platt scaling fitted on internal
+    cross-validation. Numbers are not word tokens, and features are capped, so
+    the model keeps to vocabulary that carries over to unseen reporting."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.svm import LinearSVC
+
+    words = TfidfVectorizer(
+        analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b[^\W\d_]{2,}\b",
+        sublinear_tf=True, min_df=2, max_df=0.5,
+        max_features=10000, dtype=np.float32,
+    )
+    chars = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
+        min_df=3, max_df=0.5, max_features=20000, dtype=np.float32,
+    )
+    svm = LinearSVC(C=C, class_weight="balanced", random_state=random_state)
+    return Pipeline([
+        ("features", ColumnTransformer([("words", words, 0), ("chars", chars, 1)])),
+        ("classify", OneVsRestClassifier(
+            CalibratedClassifierCV(svm, method="sigmoid", cv=3, ensemble=False))),
+    ])
+
+
+def _matrix(rows: Sequence[Mapping[str, Any]], themes: Sequence[str]) -> np.ndarray:
+    y = np.zeros((len(rows), len(themes)), dtype=int)
+    index = {t: j for j, t in enumerate(themes)}
+    for i, r in enumerate(rows):
+        for t in r["themes"]:
+            y[i, index[t]] = 1
+    return y
+
+
+def choose_thresholds(y: np.ndarray, proba: np.ndarray, themes: Sequence[str]
+                      ) -> dict[str, float]:
+    """Per theme, the grid threshold with the best F1 on out-of-fold scores; among
+    near-ties (within 0.005 F1) the one closest to 0.5."""
+    from sklearn.metrics import f1_score
+
+    out = {}
+    for j, theme in enumerate(themes):
+        f1s = [f1_score(y[:, j], proba[:, j] >= t, zero_division=0) for t in THRESHOLD_GRID]
+        best = max(f1s)
+        near = [t for t, f in zip(THRESHOLD_GRID, f1s, strict=True) if f >= best - 0.005]
+        out[theme] = float(min(near, key=lambda t: abs(t - 0.5)))
+    return out
+
+
+def scores_to_metrics(y: np.ndarray, pred: np.ndarray, themes: Sequence[str]) -> dict[str, Any]:
+    """Per-theme precision, recall, F1 and support; micro and macro averages."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    p, r, f, s = precision_recall_fscore_support(y, pred, average=None, zero_division=0)
+    per = {t: {"precision": round(float(p[j]), 4), "recall": round(float(r[j]), 4),
+               "f1": round(float(f[j]), 4), "support": int(s[j])}
+           for j, t in enumerate(themes)}
+    out: dict[str, Any] = {"passages": int(len(y)), "per_theme": per}
+    for avg in ("micro", "macro"):
+        pa, ra, fa, _ = precision_recall_fscore_support(y, pred, average=avg, zero_division=0)
+        out[avg] = {"precision": round(float(pa), 4), "recall": round(float(ra), 4),
+                    "f1": round(float(fa), 4)}
+    return out
+
+
+def cross_validated(rows: Sequence[Mapping[str, Any]], themes: Sequence[str], *,
+                    random_state: int = 0, folds: int = CV_FOLDS, **params: Any) -> np.ndarray:
+    """Out-of-fold scores of every row, folds made by iterative stratification."""
+    X = columns(r["text"] for r in rows)  # noqa: N806
+    y = _matrix(rows, themes)
+    fold = np.array(iterative_stratification([r["themes"] or [NONE] for r in rows],
+                                             [1 / folds] * folds, random_state=random_state))
+    proba = np.zeros(y.shape, dtype=float)
+    for k in range(folds):
+        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        pipe = build_pipeline(random_state=random_state, **params)
+        pipe.fit(X[tr], y[tr])
+        proba[te] = pipe.predict_proba(X[te])
+    return proba
+
+
+class ThemeModel:
+    """A trained theme classifier: calibrated scores for every theme, and which
+    themes pass their thresholds. `version` is recorded on every stored score."""
+
+    def __init__(self, *, pipeline: Any, themes: Sequence[str], thresholds: Mapping[str, float],
+                 version: str, card: Mapping[str, Any] | None = None) -> None:
+        self.pipeline = pipeline
+        self.themes = tuple(themes)
+        self.thresholds = {t: float(thresholds[t]) for t in self.themes}
+        self.version = version
+        self.card = dict(card or {})
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> ThemeModel:
+        """The model at `path` (a .skops file, its card, or a directory holding
+        models), by default the newest in models/."""
+        model_path = _model_file(Path(path) if path is not None else MODELS)
+        card_path = model_path.with_suffix(".json")
+        card: dict[str, Any] = {}
+        if card_path.exists():
+            try:
+                card = json.loads(card_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ModelError(f"{card_path}: unreadable model card ({exc}); {RETRAIN}"
+                                 ) from None
+        if not model_path.exists():
+            raise ModelError(f"{model_path}: model file missing; {RETRAIN}")
+        import sklearn
+        import skops.io as sio
+
+        made_with = card.get("libraries", {}).get("scikit-learn")
+        if made_with is None:
+            warnings.warn(f"{model_path.name}: no model card beside it, so the scikit-learn "
+                          f"version that made it is unknown; if scores look wrong, {RETRAIN}",
+                          ModelVersionWarning, stacklevel=2)
+        elif made_with != sklearn.__version__:
+            warnings.warn(f"{model_path.name} was made with scikit-learn {made_with}, this is "
+                          f"{sklearn.__version__}; scores may differ or loading may fail: "
+                          f"{RETRAIN} to rebuild it with this version",
+                          ModelVersionWarning, stacklevel=2)
+        data = model_path.read_bytes()
+        expected = card.get("model_file", {}).get("sha256")
+        if expected and hashlib.sha256(data).hexdigest() != expected:
+            raise ModelError(f"{model_path}: file does not match the sha256 in its card "
+                             f"(changed or damaged since training); {RETRAIN}")
+        try:
+            bundle = sio.loads(data, trusted=TRUSTED)
+            pipeline, themes = bundle["pipeline"], list(bundle["themes"])
+            thresholds = {t: float(v) for t, v in zip(themes, bundle["thresholds"], strict=True)}
+        except Exception as exc:  # skops raises many types for corrupt or untrusted files
+            raise ModelError(f"{model_path}: cannot load ({exc.__class__.__name__}: {exc}); "
+                             f"{RETRAIN}") from None
+        version = card.get("version") or model_path.stem
+        return cls(pipeline=pipeline, themes=themes, thresholds=thresholds, version=version,
+                   card=card)
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated scores, one row per text, one column per theme."""
+        if not texts:
+            return np.zeros((0, len(self.themes)))
+        return np.asarray(self.pipeline.predict_proba(columns(texts)))
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[ThemeScore, ...]]:
+        """Every theme's score for each text, `assigned` when it passes the threshold."""
+        cut = np.array([self.thresholds[t] for t in self.themes])
+        return [
+            tuple(ThemeScore(theme=t, score=round(float(s), 4), assigned=bool(s >= c))
+                  for t, s, c in zip(self.themes, row, cut, strict=True))
+            for row in self.scores(texts)
+        ]
+
+    def save(self, out_dir: Path | str = MODELS) -> Path:
+        """Write <out_dir>/<version>.skops; the card is written by `train`."""
+        import skops.io as sio
+
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / f"{self.version}.skops"
+        bundle = {"pipeline": self.pipeline, "themes": list(self.themes),
+                  "thresholds": [self.thresholds[t] for t in self.themes]}
+        sio.dump(bundle, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+        return path
+
+
+def _model_file(path: Path) -> Path:
+    if path.is_dir():
+        found = sorted(path.glob("themes-*.skops"))
+        if not found:
+            raise ModelError(f"{path}: no theme model (themes-*.skops); {RETRAIN}")
+        return found[-1]
+    if path.suffix in (".json", ".md"):
+        return path.with_suffix(".skops")
+    return path
+
+
+def _slim(pipeline: Any) -> None:
+    """Keep the saved file small and quick to load: drop the features cut by
+    min_df/max_features (only explain the fit), and store the vocabulary's
+    indexes as plain ints (skops writes each numpy scalar as a separate array)."""
+    for _, vec, _ in pipeline.named_steps["features"].transformers_:
+        if hasattr(vec, "stop_words_"):
+            del vec.stop_words_
+        vec.vocabulary_ = {term: int(i) for term, i in vec.vocabulary_.items()}
+
+
+# -- training and evaluation ----------------------------------------------------------
+
+
+def train(corpus_dir: Path | str = CORPUS_DIR, *, labels: Sequence[Mapping[str, Any]] = (),
+          out_dir: Path | str = MODELS, random_state: int = 0, resplit: bool = False,
+          version: str | None = None) -> ThemeModel:
+    """Train on the corpus's training split plus `labels` (analysts' rows with
+    `id`, `text`, `themes`, always training data), choose thresholds by
+    cross-validation, measure on the fixed test split, and write the model and
+    its card to `out_dir`. Returns the new model; its card has the figures."""
+    names = theme_names()
+    valid = set(names)
+    rows = read_corpus(corpus_dir, themes=names)
+    extra = []
+    for i, row in enumerate(labels, 1):
+        bad = [t for t in row["themes"] if t not in valid]
+        if bad:
+            raise InputError(f"label {i} (article {row['id']}): unknown theme {bad[0]!r}; "
+                             f"valid: {', '.join(names)}")
+        extra.append({"id": row["id"], "text": row["text"], "themes": sorted(set(row["themes"]))})
+    train_rows, test_rows = split(rows, corpus_dir=corpus_dir, resplit=resplit,
+                                  random_state=random_state)
+    train_rows = list(train_rows) + extra
+    if not test_rows:
+        raise ConfigError(f"{split_path(corpus_dir)}: no test passage left in the corpus; "
+                          "run `narratives train --resplit`")
+    y = _matrix(train_rows, names)
+    lacking = [t for j, t in enumerate(names) if y[:, j].sum() < CV_FOLDS]
+    if lacking:
+        raise ConfigError(f"{corpus_dir}: too few training passages for {', '.join(lacking)} "
+                          f"(need at least {CV_FOLDS} each)")
+
+    proba = cross_validated(train_rows, names, random_state=random_state)
+    thresholds = choose_thresholds(y, proba, names)
+    cut = np.array([thresholds[t] for t in names])
+    cv_metrics = scores_to_metrics(y, (proba >= cut).astype(int), names)
+
+    pipeline = build_pipeline(random_state=random_state)
+    pipeline.fit(columns(r["text"] for r in train_rows), y)
+    _slim(pipeline)
+    created = datetime.now(UTC)
+    version = version or "themes-" + created.strftime("%Y%m%d%H%M%S")
+    model = ThemeModel(pipeline=pipeline, themes=names, thresholds=thresholds, version=version)
+    test_metrics = evaluate(model, test_rows)
+
+    out_dir = Path(out_dir)
+    model_path = model.save(out_dir)
+    card = {
+        "name": "themes: the eleven themes an article is substantially about",
+        "version": version,
+        "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "model_file": {"name": model_path.name,
+                       "sha256": hashlib.sha256(model_path.read_bytes()).hexdigest(),
+                       "bytes": model_path.stat().st_size},
+        "libraries": _libraries(),
+        "random_state": random_state,
+        "estimator": (f"Pipeline: TF-IDF of words (1-2) of the first {WORD_CHARS} characters "
+                      f"+ char_wb (3-5) of the first {LEDE_CHARS}, sublinear tf; OneVsRest of "
+                      "LinearSVC (balanced class weights) calibrated by sigmoid (3-fold)"),
+        "features": {name: len(vec.vocabulary_) for name, vec, _
+                     in pipeline.named_steps["features"].transformers_},
+        "training_data": {
+            "corpus": _relative(Path(corpus_dir)),
+            "files": [{"name": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+                      for p in sorted(Path(corpus_dir).glob("*.jsonl"))],
+            "sha256": corpus_digest(corpus_dir, extra),
+            "split_file": _relative(split_path(corpus_dir)),
+            "passages": len(rows), "train": len(train_rows) - len(extra), "test": len(test_rows),
+            "analyst_labels": len(extra),
+            "positives_train": {t: int(y[:, j].sum()) for j, t in enumerate(names)},
+        },
+        "thresholds": thresholds,
+        "threshold_selection": f"{CV_FOLDS}-fold iterative-stratified cross-validation on the "
+                               "training split; best F1 per theme, near-ties toward 0.5",
+        "cross_validation": cv_metrics,
+        "test": test_metrics,
+        "targets": {"macro_f1": 0.85, "min_theme_f1": 0.75},
+    }
+    model.card = card
+    model_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n",
+                                               encoding="utf-8")
+    model_path.with_suffix(".md").write_text(card_markdown(card), encoding="utf-8")
+    return model
+
+
+def evaluate(model: ThemeModel, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Per-theme precision, recall and F1, micro and macro, of `model` on labeled rows."""
+    if not rows:
+        raise InputError("nothing to evaluate on: no labeled rows")
+    y = _matrix(rows, model.themes)
+    pred = np.array([[s.assigned for s in scores] for scores in
+                     model.predict([r["text"] for r in rows])], dtype=int)
+    return scores_to_metrics(y, pred, model.themes)
+
+
+def held_out_rows(corpus_dir: Path | str = CORPUS_DIR) -> list[Mapping[str, Any]]:
+    """The held-out test passages of the corpus (the split must exist)."""
+    if not split_path(corpus_dir).exists():
+        raise ConfigError(f"{split_path(corpus_dir)}: no test split yet; {RETRAIN}")
+    return split(read_corpus(corpus_dir), corpus_dir=corpus_dir)[1]
+
+
+def card_markdown(card: Mapping[str, Any]) -> str:
+    """The model card for people: what it is, what it was trained on, how it scores."""
+    td, test, cv = card["training_data"], card["test"], card["cross_validation"]
+    lines = [
+        f"# Theme model {card['version']}",
+        "",
+        "Tags news articles with the themes of `narratives/data/themes.yaml` they are "
+        "substantially about (multi-label). Made by `narratives train`; the machine-readable "
+        f"card is `{card['version']}.json`.",
+        "",
+        f"- Created: {card['created']}",
+        f"- Model: {card['estimator']}",
+        f"- Features: {', '.join(f'{k} {v}' for k, v in card['features'].items())}",
+        f"- File: `{card['model_file']['name']}` ({card['model_file']['bytes']:,} bytes, "
+        f"sha256 `{card['model_file']['sha256'][:16]}...`), skops format",
+        "- Libraries: " + ", ".join(f"{k} {v}" for k, v in card["libraries"].items()),
+        f"- Training data: `{td['corpus']}` ({td['passages']} passages, sha256 "
+        f"`{td['sha256'][:16]}...`), {td['train']} for training plus "
+        f"{td['analyst_labels']} analysts' labels; {td['test']} held out "
+        f"(fixed ids in `{td['split_file']}`)",
+        f"- Thresholds: {card['threshold_selection']}",
+        "",
+        f"## Held-out test split ({test['passages']} passages)",
+        "",
+        "| theme | threshold | precision | recall | F1 | support | CV F1 (train) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for t, m in test["per_theme"].items():
+        lines.append(f"| {t} | {card['thresholds'][t]:.2f} | {m['precision']:.3f} | "
+                     f"{m['recall']:.3f} | {m['f1']:.3f} | {m['support']} | "
+                     f"{cv['per_theme'][t]['f1']:.3f} |")
+    for avg in ("micro", "macro"):
+        m = test[avg]
+        lines.append(f"| **{avg}** | | {m['precision']:.3f} | {m['recall']:.3f} | "
+                     f"{m['f1']:.3f} | | {cv[avg]['f1']:.3f} |")
+    lines += [
+        "",
+        f"Targets: macro-F1 >= {card['targets']['macro_f1']}, every theme >= "
+        f"{card['targets']['min_theme_f1']}. The corpus is synthetic news-style text; scores on "
+        "real reporting will be lower. Improve them with `narratives label export --uncertain`, "
+        "`narratives label import` and `narratives train`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _libraries() -> dict[str, str]:
+    import scipy
+    import sklearn
+    import skops
+
+    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
+            "skops": skops.__version__, "numpy": np.__version__, "scipy": scipy.__version__}
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(MODELS.parent.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from narratives.cli import main
+from narratives.parse import parse_feed
+from narratives.records import Analysis, Feed, ThemeScore
+from narratives.store import Store
+from narratives.themes import ThemeModel, theme_names
+
+from .conftest import rss
+
+FEED = Feed(name="f", url="https://f.example/rss")
+
+
+def _db(tmp_path: Path) -> tuple[Path, list[str]]:
+    """Three analysed articles whose mining scores sit at, near and far from the threshold."""
+    model = ThemeModel.load()
+    th = model.thresholds["mining"]
+    path = tmp_path / "l.db"
+    ids = []
+    with Store(path) as s:
+        s.sync_feeds([FEED])
+        for i, score in enumerate([th, min(0.99, th + 0.3), 0.0]):
+            (art,) = parse_feed(rss([{"title": f"t{i}", "link": f"https://f.example/{i}",
+                                      "description": "=lithium", "pubDate":
+                                      "Tue, 08 Sep 2026 10:00:00 GMT"}]), FEED)
+            scores = tuple(ThemeScore(theme=t, score=score if t == "mining" else 0.0,
+                                      assigned=t == "mining" and score >= th)
+                           for t in theme_names())
+            s.save_feed("f", [art], status=200, etag=None, last_modified=None)
+            s.save_analyses([(Analysis(article_id=art.id, themes=scores), art.content_hash)])
+            ids.append(art.id)
+    return path, ids
+
+
+def test_export_ranks_least_sure_first_and_import_round_trips(tmp_path: Path) -> None:
+    db, ids = _db(tmp_path)
+    out = tmp_path / "to-label.csv"
+    runner = CliRunner()
+    r = runner.invoke(main, ["label", "export", "--db", str(db), "--uncertain", "2",
+                             "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    assert [x["article_id"] for x in rows] == [ids[0], ids[1]]
+    assert rows[0]["text"] == "'=lithium"  # spreadsheet-safe
+    rows[0]["themes"] = "mining; Environment"
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    r = runner.invoke(main, ["label", "import", str(out), "--db", str(db)])
+    assert r.exit_code == 0 and "imported 2 labels" in r.output
+    with Store(db) as s:
+        labels = {x["id"]: x["themes"] for x in s.labeled_texts()}
+    assert labels[ids[0]] == ["environment", "mining"]
+
+
+def test_import_is_all_or_nothing(tmp_path: Path) -> None:
+    db, ids = _db(tmp_path)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"article_id,themes\n{ids[0]},mining\n{ids[1]},mines\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["label", "import", str(bad), "--db", str(db)])
+    assert r.exit_code == 1
+    assert "line 3: unknown theme 'mines'; valid: infrastructure" in r.output
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text(f"article_id,themes\n{ids[0]},mining\nnope,trade\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["label", "import", str(unknown), "--db", str(db)])
+    assert r.exit_code == 1 and "not in" in r.output and "nothing was imported" in r.output
+    with Store(db) as s:
+        assert s.db["labels"].count == 0
