@@ -88,7 +88,7 @@ def main() -> int:
     ap.add_argument("--n-process", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--model", default=None)
-    ap.add_argument("--rounds", type=int, default=4,
+    ap.add_argument("--rounds", type=int, default=10,
                     help="chunks over which analyzer and raw alternate")
     ap.add_argument("--skip-naive", action="store_true", help="skip the slow naive run")
     args = ap.parse_args()

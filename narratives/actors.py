@@ -70,7 +70,7 @@ class Registry:
     actors: dict[str, ActorDef]
     blocker_phrases: tuple[str, ...] = ()
     blocker_patterns: tuple[BlockerPattern, ...] = ()
-    surnames: frozenset[str] = frozenset()
+    personal_names: frozenset[str] = frozenset()
 
     @property
     def aliases(self) -> tuple[Alias, ...]:
@@ -133,10 +133,10 @@ def load_registry(path: Path | str | None = None) -> Registry:
     doc = read_yaml(path)
     if not isinstance(doc, dict):
         raise ConfigError(f"{path}: expected a mapping with version, actors, blockers")
-    unknown = set(doc) - {"version", "actors", "blockers", "surnames"}
+    unknown = set(doc) - {"version", "actors", "blockers", "personal_names"}
     if unknown:
         raise ConfigError(f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}; "
-                          "expected version, actors, blockers, surnames")
+                          "expected version, actors, blockers, personal_names")
     version = version_of(doc, path)
     raw_actors = doc.get("actors")
     if not isinstance(raw_actors, dict) or not raw_actors:
@@ -190,11 +190,11 @@ def load_registry(path: Path | str | None = None) -> Registry:
                               "token specs, e.g. [{ORTH: Chinese}, {LOWER: lessons}]")
         patterns.append(BlockerPattern(item["name"], tuple(pattern)))
     _check_patterns(patterns, path)
-    surnames = string_list(doc.get("surnames"), f"{path}: surnames")
-    for i, s in enumerate(surnames):
+    names = string_list(doc.get("personal_names"), f"{path}: personal_names")
+    for i, s in enumerate(names):
         if s not in seen:
-            raise ConfigError(f"{path}: surnames[{i}]: {s!r} is not an alias of any actor")
-    return Registry(path, version, actors, tuple(phrases), tuple(patterns), frozenset(surnames))
+            raise ConfigError(f"{path}: personal_names[{i}]: {s!r} is not an alias of any actor")
+    return Registry(path, version, actors, tuple(phrases), tuple(patterns), frozenset(names))
 
 
 def _check_patterns(patterns: Sequence[BlockerPattern], path: Path) -> None:
@@ -383,7 +383,7 @@ class ActorMatcher:
         self.registry = registry
         self.index = FormIndex(nlp, ((a.text, a) for a in registry.aliases), "narratives-alias")
         self.blockers = Blockers(nlp, registry.blocker_phrases, registry.blocker_patterns)
-        self.surnames = registry.surnames
+        self.personal_names = registry.personal_names
 
     def find(
         self,
@@ -407,10 +407,10 @@ class ActorMatcher:
         for s, e, a in chosen:
             if a is None:
                 continue
-            if a.text in self.surnames:
+            if a.text in self.personal_names:
                 if ents is None:
                     ents = doc.ents
-                if self._surname(doc, ents, s, e):
+                if self._part_of_a_name(doc, ents, s, e):
                     continue
             matches.append(Match(s, e, a.actor, a.kind, doc[s:e].text))
         for i, part, a in self.index.in_hyphenated(doc, covered, text=text):
@@ -419,16 +419,19 @@ class ActorMatcher:
         return matches
 
     @staticmethod
-    def _surname(doc: Doc, ents: Sequence[Span], start: int, end: int) -> bool:
-        """'Denzel Washington': an alias that is also a family name, preceded by a
-        capitalised word inside the same named entity, is that person, not the actor."""
-        if start == 0:
-            return False
+    def _part_of_a_name(doc: Doc, ents: Sequence[Span], start: int, end: int) -> bool:
+        """'Denzel Washington', 'Washington Irving': an alias that is also a personal
+        name, with another capitalised word next to it inside the same named entity,
+        is that person (or a place named after one), not the actor."""
         ent = containing_entity(ents, start, end)
-        if ent is None or ent.start >= start:
+        if ent is None:
             return False
-        before = doc[start - 1]
-        return before.text[:1].isupper() and not before.is_punct
+
+        def capitalised(i: int) -> bool:
+            return doc[i].text[:1].isupper() and not doc[i].is_punct
+
+        return (ent.start < start and capitalised(start - 1)) or (
+            end < ent.end and capitalised(end))
 
 
 def resolve(ent: Span, matches: Sequence[Match]) -> Match | None:

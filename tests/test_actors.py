@@ -27,7 +27,7 @@ def test_shipped_registry_is_valid_and_large_enough() -> None:
         assert {a.kind for a in aliases} == set(KINDS), actor
     for actor in ("Russia", "EU", "Taiwan", "Hong Kong", "Bolivia", "Brazil", "Mexico"):
         assert actor in reg.actors
-    assert "Washington" in reg.surnames
+    assert "Washington" in reg.personal_names
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,14 @@ def test_shipped_registry_is_valid_and_large_enough() -> None:
         ("She is fluent in Spanish and Chinese.", set(), {"China"}),
         ("Chinese lessons are popular in Cochabamba.", set(), {"China"}),
         ("Denzel Washington attended the premiere.", set(), {"US"}),
-        ("Apple growers in Washington state expanded.", {"US"}, set()),
+        ("Apple growers in Washington state expanded.", set(), {"US"}),
+        ("Washington Irving wrote it; Washington Quiroga, the mayor, read it.", set(), {"US"}),
+        ("LET US VOTE, SAY PROTESTERS — WHAT IT MEANS FOR US", set(), {"US"}),
+        ("US SANCTIONS HIT CHINESE LENDERS", {"US", "China"}, set()),
+        ("The novel was translated into Chinese, Korean and Japanese.", set(), {"China"}),
+        ("A newspaper printed in Chinese has survived a century.", set(), {"China"}),
+        ("EXIM's board approved it; the old Ford plant closed.", {"US"}, set()),
+        ("Officials in Washington DC said so.", {"US"}, set()),
         ("Rain fell across Washington State on Monday.", set(), {"US"}),
         ("The Washington Post reported the meeting.", set(), {"US"}),
         ("A Washington-based think tank published a survey.", set(), {"US"}),
@@ -78,8 +85,8 @@ def test_actor_presence(analyzer: Analyzer, text: str, present: set[str],
 
 
 def test_washington_state_alone_is_not_the_us(analyzer: Analyzer) -> None:
-    # the "Apple" above is a US company; here nothing else is American
     assert "US" not in actors_in(analyzer, "Farmers in Washington state harvested wheat.")
+    assert "US" not in actors_in(analyzer, "Harrison Ford visited the salt flats.")
 
 
 def test_the_language_rule_does_not_hide_the_nation(analyzer: Analyzer) -> None:
