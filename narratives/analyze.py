@@ -210,8 +210,9 @@ def _clean(text: str) -> str:
 
 
 def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
-    """The JSON shape of `narratives analyze` output for one article."""
-    return {
+    """The JSON shape of `narratives analyze` output for one article; themes and
+    tone appear when the analysis has them (the full Engine adds them)."""
+    out: dict[str, Any] = {
         "id": analysis.article_id,
         "entities": [
             {"text": e.text, "label": e.label, "count": e.count, "actor": e.actor}
@@ -232,3 +233,15 @@ def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
         ],
         "provenance": dict(analysis.provenance),
     }
+    tones = {t.actor: t for t in analysis.tones}
+    for actor, entry in out["actors"].items():
+        t = tones.get(actor)
+        if t is not None:
+            entry.update(tone=t.tone, tone_label=t.tone_label, frame=t.frame,
+                         frame_score=t.frame_score, evidence=list(t.evidence))
+    if analysis.themes:
+        ranked = sorted(analysis.themes, key=lambda s: -s.score)
+        out["themes"] = [{"theme": s.theme, "score": round(s.score, 4)}
+                         for s in ranked if s.assigned]
+        out["theme_scores"] = {s.theme: round(s.score, 4) for s in analysis.themes}
+    return out

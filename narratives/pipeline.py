@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -197,11 +198,18 @@ class Engine:
         self.themes = ThemeModel.load()
         self.tone = _load_tone()
 
-    def run(self, items: Iterable[tuple[str, str, str]]) -> Iterator[Analysis]:
-        """(id, title, text) in, complete Analysis records out, in the same order."""
-        items = list(items)
+    def run(self, items: Iterable[tuple[str, str, str]],
+            chunk: int = 1000) -> Iterator[Analysis]:
+        """(id, title, text) in, complete Analysis records out, in the same order.
+
+        Works through the input in chunks, so memory stays bounded on big inputs."""
+        it = iter(items)
+        while batch := list(islice(it, chunk)):
+            yield from self._run(batch)
+
+    def _run(self, items: list[tuple[str, str, str]]) -> Iterator[Analysis]:
         texts = [f"{title}\n{text}" if title else text for _, title, text in items]
-        theme_scores = self.themes.predict(texts) if texts else []
+        theme_scores = self.themes.predict(texts)
         for analysis, scores in zip(self.analyzer.analyze(items), theme_scores, strict=True):
             provenance = dict(analysis.provenance, theme_model=self.themes.version)
             tones: tuple[ActorTone, ...] = ()

@@ -39,6 +39,9 @@ def _table_row(d: dict[str, Any]) -> dict[str, Any]:
             c["code"] + ("*" if c.get("focus") else "") for c in d["countries"]),
         "entities": ", ".join(
             e["text"] for e in sorted(d["entities"], key=lambda e: -e["count"])[:5]),
+        "themes": ", ".join(t["theme"] for t in d.get("themes", [])),
+        "tone": ", ".join(f"{a} {v['tone']:+.2f} {v['frame']}" for a, v in d["actors"].items()
+                          if "tone" in v),
     }
 
 
@@ -54,7 +57,7 @@ def _table_row(d: dict[str, Any]) -> dict[str, Any]:
               help="Processes for spaCy; 2 or more pays off on large inputs.")
 def analyze_cmd(input_file: TextIO, fmt: str, model: str | None, batch_size: int,
                 n_process: int) -> None:
-    """Find the entities, actors (US, China, ...) and countries in each article.
+    """Entities, actors (US, China, ...), countries, themes and tone for each article.
 
     Reads one JSON object per line and writes one result per line; needs no
     database. A bad line is reported with its number and skipped, and the
@@ -65,12 +68,13 @@ def analyze_cmd(input_file: TextIO, fmt: str, model: str | None, batch_size: int
       narratives analyze --input articles.jsonl > analysis.jsonl
       echo '{"id": "1", "text": "Beijing and La Paz signed."}' | narratives analyze --format table
     """
-    from ..analyze import Analyzer, analysis_to_dict
+    from ..analyze import analysis_to_dict
     from ..export import write_rows
+    from ..pipeline import Engine
 
-    analyzer = Analyzer(model=model, batch_size=batch_size, n_process=n_process)
+    engine = Engine(model=model, batch_size=batch_size, n_process=n_process)
     errors: list[str] = []
-    results = (analysis_to_dict(a) for a in analyzer.analyze(_items(input_file, errors)))
+    results = (analysis_to_dict(a) for a in engine.run(_items(input_file, errors)))
     out = click.get_text_stream("stdout")
     if fmt == "jsonl":
         for d in results:
@@ -80,7 +84,7 @@ def analyze_cmd(input_file: TextIO, fmt: str, model: str | None, batch_size: int
         out.write(json.dumps(list(results), ensure_ascii=False, indent=2) + "\n")
     else:
         write_rows((_table_row(d) for d in results), "table", out,
-                   columns=["id", "actors", "countries", "entities"])
+                   columns=["id", "actors", "countries", "themes", "tone", "entities"])
     if errors:
         click.echo(f"{len(errors)} bad line(s) skipped.", err=True)
         raise click.exceptions.Exit(1)
