@@ -301,14 +301,90 @@ def write_split(rows: Sequence[Mapping[str, Any]], path: Path, *, random_state: 
 # -- the model ------------------------------------------------------------------------
 
 
+# Spanish words that carry a theme, mapped to the English word the corpus uses
+# (accents folded). The corpus is mostly English; this lets its vocabulary reach
+# Spanish reporting, where cognates alone (caught by character n-grams) miss
+# words like deuda, prestamo or becas. Words that are also common in English
+# place names (Rio, Puerto, Plata) or in unrelated Spanish stories (clima: the
+# weather) are left out. Part of the model's input: its hash is on the card.
+SPANISH_TERMS: dict[str, str] = {
+    "aduana": "customs", "aduanas": "customs", "aeropuerto": "airport", "agua": "water",
+    "amazonia": "amazon", "ambiental": "environmental", "ambientales": "environmental",
+    "arancel": "tariff", "aranceles": "tariffs", "armadas": "armed", "armas": "weapons",
+    "asamblea": "assembly", "autopista": "motorway", "aviones": "aircraft", "banco": "bank",
+    "bancos": "banks", "beca": "scholarship", "becas": "scholarships",
+    "biodiversidad": "biodiversity", "bonos": "bonds", "bosque": "forest", "bosques": "forests",
+    "brote": "outbreak", "camaras": "cameras", "camino": "road", "caminos": "roads",
+    "candidato": "candidate", "candidatos": "candidates", "capacitacion": "training",
+    "carne": "beef", "carretera": "highway", "carreteras": "highways",
+    "ciberseguridad": "cybersecurity", "climatico": "climate", "cobre": "copper",
+    "cocaina": "cocaine", "colegio": "school", "combustible": "fuel", "combustibles": "fuels",
+    "comercial": "trade", "comercio": "trade", "congreso": "congress",
+    "constitucion": "constitution", "construccion": "construction", "constructora": "contractor",
+    "contaminacion": "pollution", "contrabando": "smuggling", "contraloria": "comptroller",
+    "cooperacion": "cooperation", "cooperativas": "cooperatives", "corrupcion": "corruption",
+    "credito": "credit", "creditos": "credits", "crimen": "crime", "datos": "data",
+    "defensa": "defence", "deforestacion": "deforestation", "delito": "crime",
+    "democracia": "democracy", "derechos": "rights", "detenidos": "detained", "deuda": "debt",
+    "divisas": "currency", "docentes": "teachers", "dolares": "dollars", "donacion": "donation",
+    "droga": "drug", "drogas": "drugs", "educacion": "education", "ejercito": "army",
+    "eleccion": "election", "elecciones": "elections", "electrica": "power",
+    "electricidad": "electricity", "emisiones": "emissions", "energetica": "energy",
+    "energia": "energy", "enfermedad": "disease", "enfermedades": "diseases", "eolica": "wind",
+    "epidemia": "epidemic", "escuela": "school", "escuelas": "schools", "espacial": "space",
+    "especies": "species", "estano": "tin", "estudiante": "student", "estudiantes": "students",
+    "exportacion": "export", "exportaciones": "exports", "extraccion": "extraction",
+    "ferrocarril": "railway", "ferroviaria": "railway", "ferroviario": "railway",
+    "fibra": "fibre", "financiamiento": "financing", "fiscalia": "prosecutors",
+    "formacion": "training", "frontera": "border", "fronteras": "borders", "fuerzas": "forces",
+    "gasoducto": "pipeline", "gasolina": "gasoline", "glaciar": "glacier",
+    "gobierno": "government", "hidrocarburos": "hydrocarbons", "hidroelectrica": "hydropower",
+    "hospitales": "hospitals", "humanos": "human", "humedales": "wetlands", "idioma": "language",
+    "importacion": "import", "importaciones": "imports", "impuestos": "taxes",
+    "incautacion": "seizure", "incautaron": "seized", "incendio": "fire", "incendios": "fires",
+    "infraestructura": "infrastructure", "inteligencia": "intelligence",
+    "intercambio": "exchange", "inversion": "investment", "inversiones": "investments",
+    "jueces": "judges", "juez": "judge", "justicia": "justice", "libertad": "freedom",
+    "libre": "free", "licitacion": "tender", "litio": "lithium", "maestros": "teachers",
+    "medicamentos": "medicines", "medico": "doctor", "medicos": "doctors",
+    "medioambiente": "environment", "mercado": "market", "mercados": "markets",
+    "mercurio": "mercury", "militar": "military", "militares": "military", "mina": "mine",
+    "minas": "mines", "minera": "mining", "mineras": "mining", "mineria": "mining",
+    "minero": "miner", "mineros": "miners", "narcotraficantes": "drug traffickers",
+    "narcotrafico": "drug trafficking", "obra": "works", "obras": "works",
+    "oposicion": "opposition", "optica": "optic", "oro": "gold", "pacientes": "patients",
+    "parque": "park", "patrullaje": "patrols", "periodista": "journalist",
+    "periodistas": "journalists", "petroleo": "oil", "policia": "police", "policial": "police",
+    "pozos": "wells", "prensa": "press", "presos": "prisoners", "prestamo": "loan",
+    "prestamos": "loans", "presupuesto": "budget", "protestas": "protests", "puente": "bridge",
+    "puentes": "bridges", "puertos": "ports", "reconocimiento": "recognition",
+    "redes": "networks", "referendo": "referendum", "refineria": "refinery",
+    "regalias": "royalties", "represa": "dam", "represas": "dams", "reserva": "reserve",
+    "reservas": "reserves", "rios": "rivers", "ruta": "route", "salar": "salt flat",
+    "salud": "health", "sanitaria": "health", "sanitario": "health", "satelital": "satellite",
+    "satelite": "satellite", "seguridad": "security", "selva": "rainforest", "sequia": "drought",
+    "soja": "soybeans", "soya": "soybeans", "subsidio": "subsidy", "tecnologia": "technology",
+    "tecnologica": "technology", "telecomunicaciones": "telecommunications",
+    "telefonia": "telephony", "terapia": "therapy", "terrorismo": "terrorism", "tramo": "section",
+    "transparencia": "transparency", "tren": "train", "trenes": "trains", "tribunal": "court",
+    "tribunales": "courts", "tunel": "tunnel", "universidad": "university",
+    "universidades": "universities", "vacuna": "vaccine", "vacunacion": "vaccination",
+    "vacunas": "vaccines", "ventas": "sales", "viaducto": "viaduct", "vigilancia": "surveillance",
+    "voto": "vote", "votos": "votes", "yacimiento": "deposit", "yacimientos": "fields",
+}
 _SPACE = re.compile(r"\s+")
 _MARKS = re.compile(r"[\u0300-\u036f]")
+_WORD = re.compile(r"\w+")
 
 
 def prepare(text: str) -> str:
-    """Whitespace collapsed, cut at WORD_CHARS, accents folded (once for both vectorisers)."""
-    cut = _SPACE.sub(" ", text[:WORD_CHARS * 2]).strip()[:WORD_CHARS]
-    return _MARKS.sub("", unicodedata.normalize("NFKD", cut))
+    """Whitespace collapsed, cut at WORD_CHARS, lowercased, accents folded,
+    theme-bearing Spanish words put in English (done once for both vectorisers)."""
+    cut = _SPACE.sub(" ", text[:WORD_CHARS * 2]).strip()[:WORD_CHARS].lower()
+    folded = _MARKS.sub("", unicodedata.normalize("NFKD", cut))
+    if SPANISH_TERMS.keys().isdisjoint(_WORD.findall(folded)):  # the usual English case
+        return folded
+    return _WORD.sub(lambda m: SPANISH_TERMS.get(m.group(0), m.group(0)), folded)
 
 
 def columns(texts: Iterable[str]) -> np.ndarray:
@@ -569,7 +645,10 @@ def train(corpus_dir: Path | str = CORPUS_DIR, *, labels: Sequence[Mapping[str, 
         "random_state": random_state,
         "estimator": (f"Pipeline: TF-IDF of words (1-2) of the first {WORD_CHARS} characters "
                       f"+ char_wb (3-5) of the first {LEDE_CHARS}, sublinear tf; OneVsRest of "
-                      "LinearSVC (balanced class weights) calibrated by sigmoid (3-fold)"),
+                      "LinearSVC (balanced class weights) calibrated by sigmoid (3-fold); "
+                      f"{len(SPANISH_TERMS)} theme-bearing Spanish words mapped to English"),
+        "spanish_terms_sha256": hashlib.sha256(
+            json.dumps(SPANISH_TERMS, sort_keys=True).encode()).hexdigest(),
         "features": {name: len(vec.vocabulary_) for name, vec, _
                      in pipeline.named_steps["features"].transformers_},
         "training_data": {
@@ -648,10 +727,15 @@ def card_markdown(card: Mapping[str, Any]) -> str:
         m = test[avg]
         lines.append(f"| **{avg}** | | {m['precision']:.3f} | {m['recall']:.3f} | "
                      f"{m['f1']:.3f} | | {cv[avg]['f1']:.3f} |")
+    target, floor = card["targets"]["macro_f1"], card["targets"]["min_theme_f1"]
+    low = [t for t, m in test["per_theme"].items() if m["f1"] < floor]
+    met = test["macro"]["f1"] >= target and not low
     lines += [
         "",
-        f"Targets: macro-F1 >= {card['targets']['macro_f1']}, every theme >= "
-        f"{card['targets']['min_theme_f1']}. The corpus is synthetic news-style text; scores on "
+        f"Targets: macro-F1 >= {target}, every theme >= {floor}: "
+        + ("met." if met else f"NOT met (macro-F1 {test['macro']['f1']:.3f}"
+           + (f"; below {floor}: {', '.join(low)}" if low else "") + ")."),
+        "The corpus is synthetic news-style text; scores on "
         "real reporting will be lower. Improve them with `narratives label export --uncertain`, "
         "`narratives label import` and `narratives train`.",
         "",
