@@ -33,7 +33,9 @@ def trends_figure(rows: list[dict[str, Any]], *, title: str) -> Figure:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 2]})
     for actor, key in (("US", "us"), ("China", "china")):
-        share = [100 * (r[f"{key}_share"] or 0) for r in rows]
+        # An empty period is a gap, not a 0%: a missing week must not read as a drop.
+        share = [float("nan") if r[f"{key}_share"] is None else 100 * r[f"{key}_share"]
+                 for r in rows]
         top.plot(x, share, marker="o", lw=2.2, color=COLOURS[actor], label=actor)
         tone = [r[f"{key}_tone"] for r in rows]
         bottom.plot(x, [float("nan") if t is None else t for t in tone], marker="o", lw=2,
