@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 from narratives.analyze import Analyzer
-
 from narratives.tone import ToneModel
 
 CORPUS = Path(__file__).resolve().parent.parent / "models" / "corpus"

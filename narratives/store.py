@@ -19,7 +19,8 @@ import sqlite_utils
 from .errors import StoreError
 from .records import Analysis, Article, Feed, FeedResult
 
-APPLICATION_ID = 0x4E415252  # "NARR": marks a file as a narratives database
+APPLICATION_ID = 0x4E415252
+ENTITY_SENTENCES = 3  # sentences kept per entity and article  # "NARR": marks a file as a narratives database
 
 
 def now_iso() -> str:
@@ -489,7 +490,10 @@ class Store:
         self.db.conn.executemany(
             "INSERT INTO entities (article_id, text, label, count, actor, actor_kind, sentences) "
             "VALUES (?,?,?,?,?,?,?)",
-            [(aid, e.text, e.label, e.count, e.actor, e.actor_kind, json.dumps(e.sentences))
+            # The sentences themselves, not indexes: the article's sentence list is not kept.
+            [(aid, e.text, e.label, e.count, e.actor, e.actor_kind,
+              json.dumps([a.sentences[i] for i in e.sentences[:ENTITY_SENTENCES]
+                          if i < len(a.sentences)], ensure_ascii=False))
              for e in a.entities],
         )
         tones = {t.actor: t for t in a.tones}
