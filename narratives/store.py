@@ -19,8 +19,8 @@ import sqlite_utils
 from .errors import StoreError
 from .records import Analysis, Article, Feed, FeedResult
 
-APPLICATION_ID = 0x4E415252
-ENTITY_SENTENCES = 3  # sentences kept per entity and article  # "NARR": marks a file as a narratives database
+APPLICATION_ID = 0x4E415252  # "NARR": marks a file as a narratives database
+ENTITY_SENTENCES = 3  # sentences kept per entity and article
 
 
 def now_iso() -> str:
