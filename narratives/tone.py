@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 import warnings
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -85,25 +86,44 @@ class CueFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         return np.array([cue_vector(x, self.lexicon_, self.window) for x in X], dtype=float)
 
 
-def _stems_match(tokens: list[str], i: int, stem: str) -> int:
-    """Length in tokens of a cue starting at token i, or 0."""
-    parts = stem.lower().split()
-    if i + len(parts) > len(tokens):
-        return 0
-    for k, p in enumerate(parts):
-        tok = tokens[i + k]
-        if not (tok == p or (len(p) >= 4 and tok.startswith(p))):
-            return 0
-    return len(parts)
+def _cue_regex(cues: Sequence[str]) -> re.Pattern[str]:
+    """One pattern for a cue list: stems of four letters or more match word starts,
+    shorter cues and phrases match whole words."""
+    parts = []
+    for cue in sorted({c.lower() for c in cues}, key=len, reverse=True):
+        body = r"\s+".join(re.escape(w) for w in cue.split())
+        parts.append(body + (r"[\w'-]*" if len(cue) >= 4 and " " not in cue else r"(?![\w'-])"))
+    return re.compile(r"(?<![\w'-])(?:" + "|".join(parts) + ")")
+
+
+_COMPILED: dict[int, dict[str, Any]] = {}
+
+
+def _compiled(lex: dict[str, Any]) -> dict[str, Any]:
+    """Regexes for a lexicon, built once per lexicon object."""
+    key = id(lex)
+    if key not in _COMPILED:
+        _COMPILED[key] = {
+            "hedges": _cue_regex(lex["hedges"]),
+            "positive": _cue_regex(lex["positive"]),
+            "negative": _cue_regex(lex["negative"]),
+            "frames": {f: _cue_regex(c) for f, c in lex["frames"].items()},
+            "negators": _cue_regex(lex["negators"]),
+        }
+    return _COMPILED[key]
 
 
 def cue_vector(text: str, lex: dict[str, Any], window: int = 8) -> list[float]:
     """[pos, neg, hedges, partner, rival, threat, near_pos, near_neg, has_actor]."""
-    tokens = [t.lower() for t in _WORD.findall(text)]
-    actor_at = [i for i, t in enumerate(tokens) if t == ACTOR]
-    pos = neg = hedge = 0.0
-    near_pos = near_neg = 0.0
-    frames = dict.fromkeys(("partner", "rival", "threat"), 0.0)
+    rx = _compiled(lex)
+    low = text.lower()
+    starts = [m.start() for m in _WORD.finditer(low)]
+
+    def token_at(char: int) -> int:
+        return bisect_right(starts, char) - 1
+
+    actor_at = [token_at(m.start()) for m in re.finditer(ACTOR, low)]
+    negator_at = [token_at(m.start()) for m in rx["negators"].finditer(low)]
 
     def weight(i: int) -> float:
         if not actor_at:
@@ -111,28 +131,28 @@ def cue_vector(text: str, lex: dict[str, Any], window: int = 8) -> list[float]:
         return 1.0 if min(abs(i - a) for a in actor_at) <= window else 0.5
 
     def negated(i: int) -> bool:
-        before = " ".join(tokens[max(0, i - 3):i])
-        return any(f" {n} " in f" {before} " for n in lex["negators"])
+        return any(0 < i - n <= 3 for n in negator_at)
 
-    for i in range(len(tokens)):
-        w = weight(i)
-        if any(_stems_match(tokens, i, h) for h in lex["hedges"]):
-            hedge += w
-        p = any(_stems_match(tokens, i, c) for c in lex["positive"])
-        n = any(_stems_match(tokens, i, c) for c in lex["negative"])
-        if negated(i):
-            p, n = n, p
-        if p:
-            pos += w
-            near_pos += w == 1.0
-        if n:
-            neg += w
-            near_neg += w == 1.0
-        for frame, cues in lex["frames"].items():
-            if any(_stems_match(tokens, i, c) for c in cues) and not negated(i):
-                frames[frame] += w
-    return [pos, neg, hedge, frames["partner"], frames["rival"], frames["threat"],
-            near_pos, near_neg, float(bool(actor_at))]
+    def hits(pattern: re.Pattern[str]) -> list[int]:
+        return [token_at(m.start()) for m in pattern.finditer(low)]
+
+    pos = neg = near_pos = near_neg = 0.0
+    hedge = sum(weight(i) for i in hits(rx["hedges"]))
+    for polarity in ("positive", "negative"):
+        for i in hits(rx[polarity]):
+            flipped = negated(i)
+            is_pos = (polarity == "positive") != flipped
+            w = weight(i)
+            if is_pos:
+                pos += w
+                near_pos += w == 1.0
+            else:
+                neg += w
+                near_neg += w == 1.0
+    frames = {f: sum(weight(i) for i in hits(p) if not negated(i))
+              for f, p in rx["frames"].items()}
+    return [pos, neg, hedge, frames.get("partner", 0.0), frames.get("rival", 0.0),
+            frames.get("threat", 0.0), near_pos, near_neg, float(bool(actor_at))]
 
 
 def lexicon_predict(texts: Sequence[str]) -> tuple[list[str], list[str], list[float]]:
