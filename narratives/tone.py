@@ -24,6 +24,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,9 @@ TEST_SHARE = 0.2
 _WORD = re.compile(r"[\w'-]+", re.UNICODE)
 
 
+@lru_cache(maxsize=4)
 def load_lexicon(path: Path = DATA / "tone_lexicon.yaml") -> dict[str, Any]:
+    """The cue lexicon, read once per process (callers must not mutate it)."""
     try:
         lex = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
