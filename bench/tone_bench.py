@@ -55,7 +55,7 @@ def main() -> None:
     analyses = list(analyzer.analyze(items))
     analysis_s = time.perf_counter() - t
     t = time.perf_counter()
-    scored = sum(len(tone.score(a)) for a in analyses)
+    scored = sum(len(t) for t in tone.score_many(analyses))
     tone_s = time.perf_counter() - t
     print(f"{len(items):,} articles, {words:,} words; tone method: {tone.version}")
     print(f"analysis stage: {analysis_s:.1f} s ({words / analysis_s:,.0f} words/s)")

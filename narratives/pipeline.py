@@ -210,13 +210,14 @@ class Engine:
     def _run(self, items: list[tuple[str, str, str]]) -> Iterator[Analysis]:
         texts = [f"{title}\n{text}" if title else text for _, title, text in items]
         theme_scores = self.themes.predict(texts)
-        for analysis, scores in zip(self.analyzer.analyze(items), theme_scores, strict=True):
+        analyses = list(self.analyzer.analyze(items))
+        tones: list[tuple[ActorTone, ...]] = (
+            self.tone.score_many(analyses) if self.tone is not None else [()] * len(analyses))
+        for analysis, scores, tone in zip(analyses, theme_scores, tones, strict=True):
             provenance = dict(analysis.provenance, theme_model=self.themes.version)
-            tones: tuple[ActorTone, ...] = ()
             if self.tone is not None:
-                tones = self.tone.score(analysis)
                 provenance["tone_method"] = self.tone.version
-            yield replace(analysis, themes=tuple(scores), tones=tones, provenance=provenance)
+            yield replace(analysis, themes=tuple(scores), tones=tone, provenance=provenance)
 
 
 def _load_tone() -> Any:

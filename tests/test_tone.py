@@ -102,3 +102,54 @@ def test_bad_corpus_line(tmp_path: Path) -> None:
     p.write_text('{"id": "1", "actor": "US", "text": "x", "tone": "happy", "frame": "none"}\n')
     with pytest.raises(ConfigError, match=r"t\.jsonl:1: tone must be one of"):
         tone.read_corpus(p)
+
+
+# -- the shipped model, measured as in production (real spaCy pipeline) -----------------
+
+TONE_TARGET, FRAME_TARGET = 0.75, 0.65
+
+
+@pytest.fixture(scope="module")
+def shipped_figures() -> dict[str, dict[str, float]]:
+    from .nlp_fixtures import shared_analyzer
+
+    return tone.measure(tone.ToneModel.load(), analyzer=shared_analyzer())
+
+
+def test_shipped_model_card_matches_a_fresh_measurement(
+    shipped_figures: dict[str, dict[str, float]],
+) -> None:
+    """The figures in the card are what the shipped files measure today."""
+    [card_path] = sorted(tone.MODELS.glob("tone-*.json"))[-1:]
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    assert card["shipped"] == "model"
+    assert shipped_figures["tone"]["macro_f1"] == pytest.approx(
+        card["metrics"]["tone_macro_f1"], abs=0.005)
+    assert shipped_figures["frame"]["macro_f1"] == pytest.approx(
+        card["metrics"]["frame_macro_f1"], abs=0.005)
+    lexicon = card["comparison"]["lexicon"]
+    assert card["metrics"]["tone_macro_f1"] > lexicon["tone"]["macro_f1"]
+
+
+# Known shortfall, reported in issue 5: the shipped model measures tone macro-F1 0.633 and
+# frame 0.588 on the fixed split, where a second annotator agrees with the gold labels at
+# 0.899 and 0.724 (python bench/tone_agreement.py). strict=True makes this test fail the
+# day the model reaches the targets without this marker being removed.
+@pytest.mark.xfail(strict=True, reason="shipped tone model is below the tone 0.75 / frame "
+                   "0.65 macro-F1 targets (0.633 / 0.588 measured); issue 5 stays open")
+def test_shipped_model_meets_tone_and_frame_targets(
+    shipped_figures: dict[str, dict[str, float]],
+) -> None:
+    assert shipped_figures["tone"]["macro_f1"] >= TONE_TARGET, shipped_figures
+    assert shipped_figures["frame"]["macro_f1"] >= FRAME_TARGET, shipped_figures
+
+
+def test_model_tells_two_actors_of_one_passage_apart() -> None:
+    """The same passage, opposite portrayals: the documents differ beyond the names."""
+    a = _analysis()
+    china, us = tone.actor_document(a, "China"), tone.actor_document(a, "US")
+    assert china is not None and us is not None
+    assert "OWN_praised" in china and "OTH_praised" in us
+    assert china.startswith("actorx bank praised") and "otherx warned" in china
+    assert "cn_praised" in china and "us_praised" in us
+    assert tone.actor_document(a, "Russia") is None
