@@ -16,8 +16,6 @@ and prints articles/s, words/s, the ratios against the targets (>= 0.85 of raw,
 from __future__ import annotations
 
 import argparse
-import json
-import random
 import resource
 import sys
 import time
@@ -28,44 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import spacy  # noqa: E402
+from articles import make_articles  # noqa: E402
 
 from narratives import nlp as nlp_mod  # noqa: E402
 from narratives.analyze import Analyzer  # noqa: E402
 
-CORPUS = ROOT / "models" / "corpus"
 TARGET_RAW = 0.85
 TARGET_NAIVE = 2.5
-
-
-def passages() -> list[str]:
-    out = []
-    for path in sorted(CORPUS.rglob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            if row.get("language", "en") == "en" and isinstance(row.get("text"), str):
-                out.append(row["text"])
-    return out
-
-
-def make_articles(n: int, *, words: int = 530, seed: int = 13) -> list[tuple[str, str, str]]:
-    """n (id, title, text) items of about `words` words, deterministic for a seed."""
-    pool = passages()
-    if not pool:
-        raise SystemExit(f"no English passages under {CORPUS}")
-    rng = random.Random(seed)
-    items = []
-    for i in range(n):
-        paras: list[str] = []
-        count = 0
-        while count < words:
-            p = rng.choice(pool)
-            paras.append(p)
-            count += len(p.split())
-        title = " ".join(rng.choice(pool).split()[:9]).rstrip(".,;:")
-        items.append((f"bench-{i:05d}", title, "\n\n".join(paras)))
-    return items
 
 
 def timed(label: str, fn: Callable[[], int]) -> tuple[float, int]:

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
-import random
 import sys
 import time
 from pathlib import Path
@@ -27,40 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from articles import make_articles  # noqa: E402
+
 from narratives.themes import ThemeModel  # noqa: E402
 
-CORPUS = ROOT / "models" / "corpus"
 TARGET_SHARE = 0.05
-
-
-def passages() -> list[str]:
-    out = []
-    for path in sorted(CORPUS.rglob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                if row.get("language", "en") == "en" and isinstance(row.get("text"), str):
-                    out.append(row["text"])
-    return out
-
-
-def make_articles(n: int, *, words: int = 530, seed: int = 13) -> list[tuple[str, str, str]]:
-    """n (id, title, text) items of about `words` words, deterministic for a seed."""
-    pool = passages()
-    if not pool:
-        raise SystemExit(f"no English passages under {CORPUS}")
-    rng = random.Random(seed)
-    items = []
-    for i in range(n):
-        paras: list[str] = []
-        count = 0
-        while count < words:
-            p = rng.choice(pool)
-            paras.append(p)
-            count += len(p.split())
-        title = " ".join(rng.choice(pool).split()[:9]).rstrip(".,;:")
-        items.append((f"bench-{i:05d}", title, "\n\n".join(paras)))
-    return items
 
 
 def main() -> None:

@@ -1,9 +1,9 @@
 """What tone and framing add to the analysis stage, measured side by side.
 
 Runs the Analyzer (entities, actors, countries) over N news-length texts built
-from the shipped corpora with a fixed seed, then scores tone and frame for every
-actor of every article, and prints both times and their ratio (target: tone adds
-under 15%). Asserts nothing.
+from the shipped corpora with a fixed seed (bench/articles.py), then scores tone
+and frame for every actor of every article in one batch, as the ingest does, and
+prints both times and their ratio (target: tone adds under 15%). Asserts nothing.
 
     python bench/tone_bench.py --articles 2000
 """
@@ -11,35 +11,17 @@ under 15%). Asserts nothing.
 from __future__ import annotations
 
 import argparse
-import json
-import random
 import resource
+import sys
 import time
 from pathlib import Path
 
-from narratives.analyze import Analyzer
-from narratives.tone import ToneModel
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-CORPUS = Path(__file__).resolve().parent.parent / "models" / "corpus"
+from articles import make_articles  # noqa: E402
 
-
-def news_texts(n: int, words: int = 530, seed: int = 11) -> list[tuple[str, str, str]]:
-    """(id, title, text) of about `words` words each, stitched from corpus passages."""
-    passages = []
-    for path in sorted(CORPUS.rglob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                text = json.loads(line).get("text")
-                if text:
-                    passages.append(text)
-    rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        parts: list[str] = []
-        while sum(len(p.split()) for p in parts) < words:
-            parts.append(rng.choice(passages))
-        out.append((str(i), parts[0].split(".")[0][:90], " ".join(parts)))
-    return out
+from narratives.analyze import Analyzer  # noqa: E402
+from narratives.tone import ToneModel  # noqa: E402
 
 
 def main() -> None:
@@ -47,7 +29,7 @@ def main() -> None:
     ap.add_argument("--articles", type=int, default=2000)
     ap.add_argument("--model", default=None)
     args = ap.parse_args()
-    items = news_texts(args.articles)
+    items = make_articles(args.articles)
     words = sum(len(t.split()) for _, _, t in items)
     analyzer = Analyzer(model=args.model)
     tone = ToneModel.load()
