@@ -153,3 +153,45 @@ def test_model_tells_two_actors_of_one_passage_apart() -> None:
     assert china.startswith("actorx bank praised") and "otherx warned" in china
     assert "cn_praised" in china and "us_praised" in us
     assert tone.actor_document(a, "Russia") is None
+
+
+def test_long_article_document_keeps_the_actor_sentences_first() -> None:
+    sentences = tuple(f"Filler sentence number {i} about the weather." for i in range(40))
+    sentences = sentences[:30] + ("China's lender praised the deal.",) + sentences[31:]
+    a = Analysis(article_id="long", sentences=sentences,
+                 actors=(ActorMention(actor="China", mentions=1,
+                                      entities=(("China", "government"),), sentences=(30,)),))
+    doc = tone.actor_document(a, "China")
+    assert doc is not None
+    masked = doc.split(tone.EXTRA)[0]
+    assert "actorx lender praised" in masked
+    assert masked.count("Filler") == tone.MAX_SENTENCES - 1
+    assert "number 28" in masked and "number 32" in masked and "number 27" not in masked
+
+
+def test_cue_phrases_and_negators_on_word_tokens() -> None:
+    lex = tone.load_lexicon()
+    hedged = tone.cue_vector("critics say actorx is far from reliable", lex)
+    pos, neg, hedges = hedged[:3]
+    assert hedges >= 1  # "critics say"
+    assert neg >= 1 and pos == 0  # "reliable" negated by "far from"; "critic" is negative
+
+
+def test_batch_scoring_equals_one_by_one(tmp_path: Path) -> None:
+    model = tone.ToneModel.load(tmp_path)  # the lexicon baseline
+    one = _analysis()
+    two = Analysis(article_id="b", sentences=("Washington praised the vaccine donation.",),
+                   actors=(ActorMention(actor="US", mentions=1,
+                                        entities=(("Washington", "government"),),
+                                        sentences=(0,)),))
+    assert model.score_many([one, two]) == [model.score(one), model.score(two)]
+
+
+def test_model_file_of_another_layout_is_a_clear_error(tmp_path: Path) -> None:
+    import skops.io as sio
+
+    corpus = _corpus(tmp_path / "tone.jsonl")
+    card = tone.train(corpus=corpus, out_dir=tmp_path / "m")
+    sio.dump({"tone": [1, 2]}, tmp_path / "m" / f"{card['version']}.skops")
+    with pytest.raises(ModelError, match="not a tone model of this version"):
+        tone.ToneModel.load(tmp_path / "m")
