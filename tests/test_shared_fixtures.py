@@ -61,3 +61,31 @@ def test_full_ingest_of_real_world_folder(tmp_path: Path) -> None:
         assert first.feeds_failed == 0 and first.new > 500
         again = ingest(cfg, store)
         assert again.new == 0 and store.db["articles"].count == first.new
+
+
+def test_real_world_labels_point_at_items_that_exist() -> None:
+    """bench/real_world_eval.py reads its texts from ../shared by key: every labelled
+    key must still parse to an item, or the figures it prints would silently shrink."""
+    import json
+
+    from narratives.themes import theme_names
+
+    folder = require_shared() / "real-world"
+    labels = Path(__file__).resolve().parent.parent / "models" / "corpus" / \
+        "real-world-labels.jsonl"
+    rows = [json.loads(line) for line in labels.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 500
+    keys: set[str] = set()
+    for name in sorted({r["key"].split("#", 1)[0] for r in rows}):
+        feed = Feed(name=name.rsplit(".", 1)[0], url=f"file://{folder / name}")
+        keys.update(f"{name}#{a.id}" for a in parse_feed((folder / name).read_bytes(), feed))
+    assert [r["key"] for r in rows if r["key"] not in keys] == []
+    valid = set(theme_names())
+    assert all(set(r["themes"]) <= valid for r in rows)
+    for r in rows:
+        for actor, j in r.get("actors", {}).items():
+            assert actor in ("US", "China")
+            assert j["present"] in (True, False)
+            if j["present"]:
+                assert j["tone"] in ("negative", "neutral", "positive")
+                assert j["frame"] in ("partner", "rival", "threat", "none")
