@@ -179,3 +179,21 @@ def test_custom_registry_is_used(tmp_path: Path) -> None:
     [res] = a.analyze([("1", "", "The Martian Council met. China was absent.")])
     assert [m.actor for m in res.actors] == ["Mars"]
     assert res.provenance["actor_registry"] == "test-7"
+
+
+@pytest.mark.parametrize("text", [
+    "African-American voters in Georgia lined up for hours.",
+    "Native American tribes in Oklahoma sued the county.",
+    "Fed-up voters put Latin American leaders on thin ice.",
+    "The clinic at 1300 Albemarle St. NW offers free screenings.",
+    "CCTV cameras were installed at the municipal market.",
+    "Al Jazeera America closed its doors on Friday.",
+])
+def test_real_feed_false_positives_are_blocked(analyzer: Analyzer, text: str) -> None:
+    assert actors_in(analyzer, text) == set()
+
+
+def test_blocked_forms_still_count_elsewhere(analyzer: Analyzer) -> None:
+    assert "US" in actors_in(analyzer, "The Fed raised rates and Albemarle said it would "
+                                       "bid for the Bolivian lithium contract.")
+    assert "China" in actors_in(analyzer, "State broadcaster CCTV said the talks went well.")
