@@ -70,9 +70,17 @@ def tone_figures(rows: list[dict], items: dict[str, tuple[str, str]]) -> None:
     analyses = dict(zip(keys, Analyzer().analyze((k, *items[k]) for k in keys), strict=True))
     gold = [(r["key"], actor, j) for r in judged for actor, j in r["actors"].items()]
     present = [(k, a, j) for k, a, j in gold if j.get("present")]
-    print(f"\ntone: {len(gold)} actor judgements the analyzer made in {len(keys)} items; "
-          f"{len(present)} refer to the actor ({len(present) / max(len(gold), 1):.0%} "
-          "actor precision)")
+    labelled = {(k, a): j["present"] for k, a, j in gold}
+    found = [(k, m.actor) for k in keys for m in analyses[k].actors
+             if m.actor in ("US", "China")]
+    judged_now = [labelled[f] for f in found if f in labelled]
+    print(f"\ntone: {len(gold)} labelled actor judgements in {len(keys)} items "
+          f"({len(present)} refer to the actor). The analyzer now finds {len(found)} US/China "
+          f"mentions there: {sum(judged_now)} of the {len(judged_now)} labelled ones are real "
+          f"({sum(judged_now) / max(len(judged_now), 1):.0%} actor precision), "
+          f"{len(found) - len(judged_now)} unlabelled; it misses "
+          f"{sum(1 for (k, a), v in labelled.items() if v and (k, a) not in set(found))} "
+          "labelled real ones")
     for name, model in (("shipped model", tn.ToneModel.load()),
                         ("lexicon", tn.ToneModel(method="lexicon", version="lexicon"))):
         by_key = {}
