@@ -75,6 +75,15 @@ def test_shipped_registry_is_valid_and_large_enough() -> None:
          {"China"}),
         ("CK Hutchison runs the Panama Ports Company terminals.", {"Hong Kong"}, {"China"}),
         ("The South China Morning Post cited officials in Taipei.", {"Taiwan"}, {"China"}),
+        # false positives once found in real feeds (bench/real_world_eval.py)
+        ("African-American voters in Georgia lined up for hours.", set(), {"US"}),
+        ("Native American tribes in Oklahoma sued the county.", set(), {"US"}),
+        ("Fed-up voters put Latin American leaders on thin ice.", set(), {"US"}),
+        ("The clinic at 1300 Albemarle St. NW offers free screenings.", set(), {"US"}),
+        ("CCTV cameras were installed at the municipal market.", set(), {"China"}),
+        ("Al Jazeera America closed its doors on Friday.", set(), {"US"}),
+        ("The Fed raised rates and Albemarle bid for the lithium contract.", {"US"}, set()),
+        ("State broadcaster CCTV said the talks went well.", {"China"}, set()),
     ],
 )
 def test_actor_presence(analyzer: Analyzer, text: str, present: set[str],
@@ -179,21 +188,3 @@ def test_custom_registry_is_used(tmp_path: Path) -> None:
     [res] = a.analyze([("1", "", "The Martian Council met. China was absent.")])
     assert [m.actor for m in res.actors] == ["Mars"]
     assert res.provenance["actor_registry"] == "test-7"
-
-
-@pytest.mark.parametrize("text", [
-    "African-American voters in Georgia lined up for hours.",
-    "Native American tribes in Oklahoma sued the county.",
-    "Fed-up voters put Latin American leaders on thin ice.",
-    "The clinic at 1300 Albemarle St. NW offers free screenings.",
-    "CCTV cameras were installed at the municipal market.",
-    "Al Jazeera America closed its doors on Friday.",
-])
-def test_real_feed_false_positives_are_blocked(analyzer: Analyzer, text: str) -> None:
-    assert actors_in(analyzer, text) == set()
-
-
-def test_blocked_forms_still_count_elsewhere(analyzer: Analyzer) -> None:
-    assert "US" in actors_in(analyzer, "The Fed raised rates and Albemarle said it would "
-                                       "bid for the Bolivian lithium contract.")
-    assert "China" in actors_in(analyzer, "State broadcaster CCTV said the talks went well.")
