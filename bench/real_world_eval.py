@@ -83,10 +83,10 @@ def tone_figures(rows: list[dict], items: dict[str, tuple[str, str]]) -> None:
           "labelled real ones")
     for name, model in (("shipped model", tn.ToneModel.load()),
                         ("lexicon", tn.ToneModel(method="lexicon", version="lexicon"))):
-        by_key = {}
-        for k in keys:
-            for t in model.score(analyses[k]):
-                by_key[k, t.actor] = t
+        by_key = {(k, t.actor): t
+                  for k, tones in zip(keys, model.score_many([analyses[k] for k in keys]),
+                                      strict=True)
+                  for t in tones}
         pairs = [(j, by_key.get((k, a))) for k, a, j in present]
         pairs = [(j, t) for j, t in pairs if t is not None]
         tone = tn.metrics([j["tone"] for j, _ in pairs], [t.tone_label for _, t in pairs])

@@ -8,9 +8,6 @@ to the shipped model and the lexicon baseline on the same examples. Asserts noth
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from sklearn.metrics import cohen_kappa_score
 
 from narratives import tone
@@ -19,14 +16,9 @@ from narratives.analyze import Analyzer
 SECOND = tone.MODELS / "corpus" / "tone-second-annotator.jsonl"
 
 
-def read(path: Path) -> dict[str, dict[str, str]]:
-    rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line)
-    return {r["id"]: r for r in rows}
-
-
 def main() -> None:
     gold = {r["id"]: r for r in tone.read_corpus()}
-    second = read(SECOND)
+    second = {r["id"]: r for r in tone.read_corpus(SECOND)}
     ids = sorted(second)
     print(f"{len(ids)} test examples with a second annotator's labels")
     for target in ("tone", "frame"):

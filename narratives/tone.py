@@ -44,7 +44,6 @@ from .records import ActorTone, Analysis
 DATA = Path(__file__).parent / "data"
 MODELS = Path(__file__).parent.parent / "models"
 CORPUS = MODELS / "corpus" / "tone.jsonl"
-SPLIT = MODELS / "corpus" / "tone-split.json"
 TONES = ("negative", "neutral", "positive")
 FRAMES = ("partner", "rival", "threat", "none")
 ACTOR = "actorx"
@@ -107,8 +106,7 @@ class CueFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         return self
 
     def transform(self, X: Sequence[str]) -> np.ndarray:  # noqa: N803
-        return np.array([cue_vector(x.split(EXTRA, 1)[0], self.lexicon_, self.window)
-                         for x in X], dtype=float)
+        return np.array([cue_vector(x, self.lexicon_, self.window) for x in X], dtype=float)
 
 
 CATEGORIES = ("hedges", "positive", "negative", "partner", "rival", "threat", "negators")
@@ -165,15 +163,16 @@ class _Cues:
         return out
 
 
-_CUES: dict[int, _Cues] = {}
+_CUES: dict[int, tuple[dict[str, Any], _Cues]] = {}
 
 
 def _cues(lex: dict[str, Any]) -> _Cues:
-    """The matcher of a lexicon, built once per lexicon object."""
+    """The matcher of a lexicon, built once per lexicon object (kept alive beside it,
+    so its id cannot be reused by another dict)."""
     key = id(lex)
     if key not in _CUES:
-        _CUES[key] = _Cues(lex)
-    return _CUES[key]
+        _CUES[key] = (lex, _Cues(lex))
+    return _CUES[key][1]
 
 
 def cue_vector(text: str, lex: dict[str, Any], window: int = 8) -> list[float]:
@@ -255,7 +254,7 @@ def build_features() -> FeatureUnion:
         ("text", Pipeline([("part", Part(0)), ("tfidf", tfidf(r"[\w'-]+", True))])),
         # already lowercased words joined by spaces
         ("marked", Pipeline([("part", Part(1)), ("tfidf", tfidf(r"\S+", False))])),
-        ("cues", CueFeatures()),
+        ("cues", Pipeline([("part", Part(0)), ("cues", CueFeatures())])),
     ], transformer_weights={"text": 1.0, "marked": 1.0, "cues": 0.1})
 
 
@@ -282,7 +281,12 @@ def split_of(text: str) -> str:
     return "test" if (h % 1000) < TEST_SHARE * 1000 else "train"
 
 
-def test_ids(rows: Sequence[dict[str, Any]], path: Path = SPLIT) -> set[str]:
+def split_file(corpus: Path) -> Path:
+    """The fixed split of a corpus lives beside it: tone.jsonl -> tone-split.json."""
+    return corpus.with_name(f"{corpus.stem}-split.json")
+
+
+def held_out_ids(rows: Sequence[dict[str, Any]], path: Path) -> set[str]:
     """The fixed test split: ids kept in a file beside the corpus, written once from
     `split_of`. Examples added later go to training, so figures stay comparable."""
     if not path.exists():
@@ -335,6 +339,11 @@ def group_of(actor: str) -> str:
     return GROUPS.get(actor, "ot")
 
 
+def _marked(text: str, prefix: str) -> str:
+    """The lower-cased words of `text`, each with `prefix`, joined by spaces."""
+    return " ".join(prefix + w for w in _WORD.findall(text.lower()))
+
+
 def actor_document(analysis: Analysis, actor: str, context: int = CONTEXT,
                    cache: dict[tuple[int, str], str] | None = None) -> str | None:
     """The trained model's input for one actor: its sentences and `context`
@@ -369,9 +378,9 @@ def actor_document(analysis: Analysis, actor: str, context: int = CONTEXT,
         masked.append(m)
         role = ("MIX_" if j in others else "OWN_") if j in own else (
             "OTH_" if j in others else "NON_")
-        marked.append(" ".join(role + w for w in _WORD.findall(m.lower())))
+        marked.append(_marked(m, role))
         if (j, group) not in cache:
-            cache[j, group] = " ".join(f"{group}_{w}" for w in _WORD.findall(sentence.lower()))
+            cache[j, group] = _marked(sentence, f"{group}_")
         marked.append(cache[j, group])
     return " ".join(masked) + EXTRA + " ".join(marked)
 
@@ -385,8 +394,7 @@ def examples_from(rows: list[dict[str, Any]], analyses: dict[str, Analysis]) -> 
         doc = actor_document(a, r["actor"]) if a is not None else None
         sentences = actor_text(a, r["actor"]) if a is not None else None
         if doc is None or sentences is None:
-            words = " ".join(f"{group_of(r['actor'])}_{w}"
-                             for w in _WORD.findall(r["text"].lower()))
+            words = _marked(r["text"], f"{group_of(r['actor'])}_")
             doc, sentences = r["text"] + EXTRA + words, r["text"]
         out.append(Example(id=r["id"], actor=r["actor"], text=doc, sentences=sentences,
                            tone=r["tone"], frame=r["frame"]))
@@ -514,12 +522,12 @@ class ToneModel:
         return [tuple(x) for x in out]
 
 
-def measure(model: ToneModel, *, corpus: Path = CORPUS, analyzer: Any,
-            split_file: Path | None = None) -> dict[str, dict[str, float]]:
+def measure(model: ToneModel, *, corpus: Path = CORPUS,
+            analyzer: Any) -> dict[str, dict[str, float]]:
     """Accuracy and macro-F1 of `model` for tone and frame on the corpus's fixed
     test split, with actor sentences found by `analyzer` as in production."""
     rows = read_corpus(corpus)
-    held_out = test_ids(rows, split_file or corpus.with_name(corpus.stem + "-split.json"))
+    held_out = held_out_ids(rows, split_file(corpus))
     rows = [r for r in rows if r["id"] in held_out]
     texts = sorted({r["text"] for r in rows})
     analyses = dict(zip(texts, analyzer.analyze((str(i), "", t) for i, t in enumerate(texts)),
@@ -532,7 +540,7 @@ def measure(model: ToneModel, *, corpus: Path = CORPUS, analyzer: Any,
 
 
 def train(*, corpus: Path = CORPUS, out_dir: Path = MODELS, analyzer: Any = None,
-          random_state: int = 0, split_file: Path | None = None) -> dict[str, Any]:
+          random_state: int = 0) -> dict[str, Any]:
     """Compare the lexicon baseline and the trained model on the fixed test split,
     write the model and a card saying which measured best, and return the card."""
     import sklearn
@@ -546,7 +554,7 @@ def train(*, corpus: Path = CORPUS, out_dir: Path = MODELS, analyzer: Any = None
                            strict=True):
             analyses[text] = a
     examples = examples_from(rows, analyses)
-    held_out = test_ids(rows, split_file or corpus.with_name(corpus.stem + "-split.json"))
+    held_out = held_out_ids(rows, split_file(corpus))
     train_ex = [e for e in examples if e.id not in held_out]
     test_ex = [e for e in examples if e.id in held_out]
     if not test_ex or not train_ex:
