@@ -1,0 +1,94 @@
+"""Static text embeddings: an article's vector is the mean of its tokens' vectors.
+
+The vectors (models/embeddings/<name>/) are distilled from a pretrained sentence
+encoder, so words the theme corpus never used still land near the words it did use;
+no transformer runs at analysis time. How they were built: models/embeddings/build.py.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from .errors import ModelError
+
+EMBEDDINGS = Path(__file__).parent.parent / "models" / "embeddings"
+DEFAULT = "minilm-l6-static-128"
+FILES = ("model.safetensors", "tokenizer.json", "config.json")
+
+# Function words that tell Spanish from English; the vectors were distilled from an
+# English model, so Spanish text is left to the word features.
+_SPANISH = frozenset(
+    "de la que el en los del las por con una para se al lo como más pero sus le ya este "
+    "porque esta entre cuando muy sin sobre también hasta hay donde desde todo durante "
+    "todos les ni contra otros ese eso ante ellos esto antes algunos unos otro otras otra "
+    "él tanto esa estos mucho quienes nada muchos cual poco ella estas algunas".split())
+_ENGLISH = frozenset(
+    "the of and to in is that for it as was with be by on not he this are or his from at "
+    "which but have an they you were her she there been has their one all would will".split())
+
+
+def is_spanish(text: str) -> bool:
+    """True when Spanish function words outnumber English ones in the first 1,500
+    characters (words split at spaces: function words rarely carry punctuation)."""
+    words = text[:1500].lower().split()
+    return sum(w in _SPANISH for w in words) > sum(w in _ENGLISH for w in words)
+
+
+@functools.lru_cache(maxsize=2)
+def load(name: str = DEFAULT) -> Any:
+    """The static model models/embeddings/<name>, checked against its card."""
+    folder = EMBEDDINGS / name
+    card_path = folder / "card.json"
+    rebuild = "restore it from the repository (git checkout models/embeddings)"
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        expected = card["files"]
+    except FileNotFoundError:
+        raise ModelError(f"{card_path}: embeddings missing; {rebuild}") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"{card_path}: unreadable embeddings card ({exc}); {rebuild}") from None
+    for file in FILES:
+        path = folder / file
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as exc:
+            raise ModelError(f"{path}: cannot read ({exc.strerror}); {rebuild}") from None
+        if digest != expected.get(file):
+            raise ModelError(f"{path}: does not match the sha256 in {card_path.name} "
+                             f"(changed or damaged); {rebuild}")
+    from model2vec import StaticModel
+
+    # A folder that exists is read locally; model2vec only goes to the hub otherwise.
+    return StaticModel.from_pretrained(folder)
+
+
+def encode(texts: Sequence[str], name: str = DEFAULT) -> np.ndarray:
+    """One unit-length float32 row per text (zeros for a text with no tokens)."""
+    model = load(name)
+    if not texts:
+        return np.zeros((0, model.dim), dtype=np.float32)
+    vectors = np.asarray(model.encode(list(texts), use_multiprocessing=False,
+                                      show_progress_bar=False), dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-9)
+
+
+class TextEmbedding(BaseEstimator, TransformerMixin):  # type: ignore[misc]
+    """Texts to their static embeddings. Holds only the embeddings' name, so a saved
+    pipeline stays small and the vectors are read (and checked) from models/."""
+
+    def __init__(self, name: str = DEFAULT) -> None:
+        self.name = name
+
+    def fit(self, X: Sequence[str], y: Any = None) -> TextEmbedding:  # noqa: N803
+        return self
+
+    def transform(self, X: Sequence[str]) -> np.ndarray:  # noqa: N803
+        return encode(list(X), self.name)
