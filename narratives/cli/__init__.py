@@ -102,7 +102,7 @@ def emit_rows(
             raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
         click.echo(f"Wrote {n} rows to {output}", err=True)
         return n
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     n = write_rows(rows, fmt, out, columns=columns)
     if n == 0 and fmt in ("table", "markdown"):
         click.echo(empty_message, err=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
@@ -75,7 +76,7 @@ def analyze_cmd(input_file: TextIO, fmt: str, model: str | None, batch_size: int
     engine = Engine(model=model, batch_size=batch_size, n_process=n_process)
     errors: list[str] = []
     results = (analysis_to_dict(a) for a in engine.run(_items(input_file, errors)))
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if fmt == "jsonl":
         for d in results:
             out.write(json.dumps(d, ensure_ascii=False) + "\n")

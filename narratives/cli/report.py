@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ def _render(report: Report, fmt: str, output: Path | None) -> None:
     click.echo(report.header() + ("\n" if header_to_stdout and report.rows else ""),
                err=not header_to_stdout)
     if report.rows:
-        write_rows(report.rows, fmt, click.get_text_stream("stdout"), columns=report.columns)
+        write_rows(report.rows, fmt, sys.stdout, columns=report.columns)
 
 
 def _run(name: str, db_path: Path, fmt: str, output: Path | None, chart: Path | None,
