@@ -345,12 +345,15 @@ def _marked(text: str, prefix: str) -> str:
 
 
 def actor_document(analysis: Analysis, actor: str, context: int = CONTEXT,
-                   cache: dict[tuple[int, str], str] | None = None) -> str | None:
+                   cache: dict[tuple[int, str], str] | None = None,
+                   own_parts: list[tuple[int, str, str]] | None = None) -> str | None:
     """The trained model's input for one actor: its sentences and `context`
     neighbours on each side, masked; then every word again, prefixed by its
     sentence's role (OWN_ the actor alone, MIX_ with another actor, OTH_ another
     actor alone, NON_ none) and, unmasked, by the actor's group. None if absent.
-    `cache`, shared by the actors of one analysis, keeps the group-marked words."""
+    `cache`, shared by the actors of one analysis, keeps the group-marked words;
+    `own_parts`, if given, receives (sentence index, masked sentence, role) of each of
+    the actor's own sentences the document holds."""
     mention = next((m for m in analysis.actors if m.actor == actor), None)
     if mention is None:
         return None
@@ -378,6 +381,8 @@ def actor_document(analysis: Analysis, actor: str, context: int = CONTEXT,
         masked.append(m)
         role = ("MIX_" if j in others else "OWN_") if j in own else (
             "OTH_" if j in others else "NON_")
+        if own_parts is not None and j in own:
+            own_parts.append((j, m, role))
         marked.append(_marked(m, role))
         if (j, group) not in cache:
             cache[j, group] = _marked(sentence, f"{group}_")
@@ -428,6 +433,7 @@ class ToneModel:
         self.features = features
         self.tone_clf = tone_clf
         self.frame_clf = frame_clf
+        self._pull_cache: tuple[dict[str, int], dict[str, int], np.ndarray, list[str]] | None = None
 
     @classmethod
     def load(cls, models_dir: Path = MODELS) -> ToneModel:
@@ -493,30 +499,96 @@ class ToneModel:
                         fclasses[int(np.argmax(frow))], round(float(np.max(frow)), 3)))
         return out
 
-    def _input(self, analysis: Analysis, actor: str, cache: dict[Any, str]) -> str | None:
+    def _input(self, analysis: Analysis, actor: str, cache: dict[Any, str],
+               own_parts: list[tuple[int, str, str]]) -> str | None:
         if self.method == "lexicon":
             return actor_text(analysis, actor)
-        return actor_document(analysis, actor, cache=cache)
+        return actor_document(analysis, actor, cache=cache, own_parts=own_parts)
+
+    def _pulls(self) -> tuple[dict[str, int], dict[str, int], np.ndarray, list[str]]:
+        """Per feature of the text and role-marked parts, its pull toward each tone
+        and frame label: the label's coefficient minus the mean over labels, times
+        the feature's idf. Rows: text words, then marked words, then a zero row for
+        words the model does not know. Columns: tone labels, then frame labels."""
+        if self._pull_cache is None:
+            assert self.features is not None and self.tone_clf is not None
+            assert self.frame_clf is not None
+            steps = dict(self.features.transformer_list)
+            text = steps["text"].named_steps["tfidf"]
+            marked = steps["marked"].named_steps["tfidf"]
+            n_text, n_marked = len(text.idf_), len(marked.idf_)
+
+            def rel(coef: np.ndarray) -> np.ndarray:
+                return (coef - coef.mean(axis=0)).T
+
+            pull = np.hstack([rel(self.tone_clf.coef_), rel(self.frame_clf.coef_)])
+            idf = np.concatenate([text.idf_, marked.idf_])
+            table = np.vstack([pull[:n_text + n_marked] * idf[:, None],
+                               np.zeros((1, pull.shape[1]))])
+            labels = list(self.tone_clf.classes_) + list(self.frame_clf.classes_)
+            marked_index = {w: n_text + i for w, i in marked.vocabulary_.items()}
+            self._pull_cache = (text.vocabulary_, marked_index, table, labels)
+        return self._pull_cache
+
+    def rank_evidence(self, parts: Sequence[Sequence[tuple[int, str, str]]],
+                      labels: Sequence[tuple[str, str]]) -> list[list[int]]:
+        """Per judgement, the indexes of its actor's sentences ordered by how much
+        each pulls toward the predicted tone and frame (strongest first), from the
+        words of the sentence and their role-marked forms."""
+        text_index, marked_index, table, names = self._pulls()
+        unknown = len(table) - 1
+        rows: list[int] = []
+        starts: list[int] = []
+        for sentences in parts:
+            for _, masked, role in sentences:
+                starts.append(len(rows))
+                words = _WORD.findall(masked.lower())
+                rows.extend(text_index.get(w, unknown) for w in words)
+                rows.extend(marked_index.get(role + w, unknown) for w in words)
+                rows.append(unknown)  # no sentence is empty for reduceat
+        if not starts:
+            return [[] for _ in parts]
+        sums = np.add.reduceat(table[np.asarray(rows)], np.asarray(starts), axis=0)
+        out, k = [], 0
+        for sentences, (tone_label, frame) in zip(parts, labels, strict=True):
+            t, f = names.index(tone_label), len(self.tone_clf.classes_) + list(
+                self.frame_clf.classes_).index(frame)
+            pull = sums[k:k + len(sentences), t] + sums[k:k + len(sentences), f]
+            order = sorted(range(len(sentences)), key=lambda i: -pull[i])
+            out.append([sentences[i][0] for i in order])
+            k += len(sentences)
+        return out
 
     def score(self, analysis: Analysis) -> tuple[ActorTone, ...]:
         return self.score_many([analysis])[0]
 
     def score_many(self, analyses: Sequence[Analysis]) -> list[tuple[ActorTone, ...]]:
-        """Tone and frame of every actor of every analysis, in one batch."""
-        where, texts, evidence = [], [], []
+        """Tone and frame of every actor of every analysis, in one batch. Evidence:
+        the actor's sentences the judgement read (at most MAX_SENTENCES); for the
+        trained model ordered by how much each pulled toward its labels, for the
+        lexicon in article order."""
+        where, texts, parts = [], [], []
         for k, analysis in enumerate(analyses):
             cache: dict[Any, str] = {}
             for m in analysis.actors:
-                text = self._input(analysis, m.actor, cache)
+                own_parts: list[tuple[int, str, str]] = []
+                text = self._input(analysis, m.actor, cache, own_parts)
                 if text is None:
                     continue
+                if not own_parts:  # the lexicon's input, or a document without them
+                    own_parts = [(i, "", "") for i in m.sentences[:MAX_SENTENCES]
+                                 if i < len(analysis.sentences)]
                 where.append((k, m.actor))
                 texts.append(text)
-                evidence.append(tuple(analysis.sentences[i] for i in m.sentences[:5]
-                                      if i < len(analysis.sentences)))
+                parts.append(own_parts)
+        predicted = self.predict_texts(texts)
+        if self.method == "model":
+            order = self.rank_evidence(parts, [(t, f) for _, t, f, _ in predicted])
+        else:
+            order = [[i for i, _, _ in p] for p in parts]
         out: list[list[ActorTone]] = [[] for _ in analyses]
-        for (k, actor), (s, t, f, fs), ev in zip(where, self.predict_texts(texts), evidence,
-                                                 strict=True):
+        for (k, actor), (s, t, f, fs), idx in zip(where, predicted, order, strict=True):
+            ev = tuple(analyses[k].sentences[i] for i in idx)
             out[k].append(ActorTone(actor=actor, tone=s, tone_label=t,  # type: ignore[arg-type]
                                     frame=f, frame_score=fs, evidence=ev))  # type: ignore[arg-type]
         return [tuple(x) for x in out]

@@ -195,3 +195,39 @@ def test_model_file_of_another_layout_is_a_clear_error(tmp_path: Path) -> None:
     sio.dump({"tone": [1, 2]}, tmp_path / "m" / f"{card['version']}.skops")
     with pytest.raises(ModelError, match="not a tone model of this version"):
         tone.ToneModel.load(tmp_path / "m")
+
+
+def _visit() -> Analysis:
+    sentences = ("Chinese President Xi Jinping visited La Paz on Monday.",
+                 "The weather in the capital was cold.",
+                 "China's embassy published the schedule of the visit on its website.",
+                 "Critics said Beijing's loans were a debt trap that would leave Bolivia exposed "
+                 "to coercion and the seizure of its lithium.")
+    return Analysis(article_id="v", sentences=sentences, actors=(
+        ActorMention(actor="China", mentions=3, entities=(
+            ("Chinese", "government"), ("Xi Jinping", "official"), ("China", "government"),
+            ("Beijing", "government")), sentences=(0, 2, 3)),))
+
+
+def test_shipped_model_puts_the_sentence_that_drove_the_judgement_first() -> None:
+    """The evidence is the actor's sentences the model read, strongest pull first."""
+    model = tone.ToneModel.load()
+    assert model.method == "model"
+    [china] = model.score(_visit())
+    assert (china.tone_label, china.frame) == ("negative", "threat")
+    assert china.evidence[0].startswith("Critics said Beijing's loans were a debt trap")
+    assert set(china.evidence) == {_visit().sentences[i] for i in (0, 2, 3)}
+
+
+def test_evidence_ranking_follows_the_predicted_labels() -> None:
+    """The debt-trap sentence leads only when the labels are the ones it argues for."""
+    model = tone.ToneModel.load()
+    parts: list[tuple[int, str, str]] = []
+    tone.actor_document(_visit(), "China", own_parts=parts)
+    assert [j for j, _, _ in parts] == [0, 2, 3]
+    [threat] = model.rank_evidence([parts], [("negative", "threat")])
+    [partner] = model.rank_evidence([parts], [("positive", "partner")])
+    [plain] = model.rank_evidence([parts], [("neutral", "none")])
+    assert threat[0] == 3 and partner[0] != 3 and plain[0] != 3
+    assert sorted(threat) == sorted(partner) == sorted(plain) == [0, 2, 3]
+    assert model.rank_evidence([], []) == []
