@@ -346,14 +346,14 @@ def _marked(text: str, prefix: str) -> str:
 
 def actor_document(analysis: Analysis, actor: str, context: int = CONTEXT,
                    cache: dict[tuple[int, str], str] | None = None,
-                   own_parts: list[tuple[int, str, str]] | None = None) -> str | None:
+                   own_parts: list[tuple[int, list[str], str]] | None = None) -> str | None:
     """The trained model's input for one actor: its sentences and `context`
     neighbours on each side, masked; then every word again, prefixed by its
     sentence's role (OWN_ the actor alone, MIX_ with another actor, OTH_ another
     actor alone, NON_ none) and, unmasked, by the actor's group. None if absent.
     `cache`, shared by the actors of one analysis, keeps the group-marked words;
-    `own_parts`, if given, receives (sentence index, masked sentence, role) of each of
-    the actor's own sentences the document holds."""
+    `own_parts`, if given, receives (sentence index, words of the masked sentence,
+    role) of each of the actor's own sentences the document holds."""
     mention = next((m for m in analysis.actors if m.actor == actor), None)
     if mention is None:
         return None
@@ -381,9 +381,10 @@ def actor_document(analysis: Analysis, actor: str, context: int = CONTEXT,
         masked.append(m)
         role = ("MIX_" if j in others else "OWN_") if j in own else (
             "OTH_" if j in others else "NON_")
+        words = _WORD.findall(m.lower())
         if own_parts is not None and j in own:
-            own_parts.append((j, m, role))
-        marked.append(_marked(m, role))
+            own_parts.append((j, words, role))
+        marked.append(" ".join(role + w for w in words))
         if (j, group) not in cache:
             cache[j, group] = _marked(sentence, f"{group}_")
         marked.append(cache[j, group])
@@ -433,7 +434,7 @@ class ToneModel:
         self.features = features
         self.tone_clf = tone_clf
         self.frame_clf = frame_clf
-        self._pull_cache: tuple[dict[str, int], dict[str, int], np.ndarray, list[str]] | None = None
+        self._pull_cache: tuple[dict[str, dict[str, int]], np.ndarray, list[str]] | None = None
 
     @classmethod
     def load(cls, models_dir: Path = MODELS) -> ToneModel:
@@ -500,16 +501,18 @@ class ToneModel:
         return out
 
     def _input(self, analysis: Analysis, actor: str, cache: dict[Any, str],
-               own_parts: list[tuple[int, str, str]]) -> str | None:
+               own_parts: list[tuple[int, list[str], str]]) -> str | None:
         if self.method == "lexicon":
             return actor_text(analysis, actor)
         return actor_document(analysis, actor, cache=cache, own_parts=own_parts)
 
-    def _pulls(self) -> tuple[dict[str, int], dict[str, int], np.ndarray, list[str]]:
-        """Per feature of the text and role-marked parts, its pull toward each tone
-        and frame label: the label's coefficient minus the mean over labels, times
-        the feature's idf. Rows: text words, then marked words, then a zero row for
-        words the model does not know. Columns: tone labels, then frame labels."""
+    def _pulls(self) -> tuple[dict[str, dict[str, int]], np.ndarray, list[str]]:
+        """Per word of an actor's own sentence, its pull toward each tone and frame
+        label: for each feature the word stands for (the word itself, and the word
+        marked with the sentence's role), the label's coefficient minus the mean over
+        labels, times the feature's idf, summed. Returned: per role a word -> row
+        index, the table of rows (last row zero: words the model does not know), and
+        the column labels (tone labels, then frame labels)."""
         if self._pull_cache is None:
             assert self.features is not None and self.tone_clf is not None
             assert self.frame_clf is not None
@@ -523,36 +526,47 @@ class ToneModel:
 
             pull = np.hstack([rel(self.tone_clf.coef_), rel(self.frame_clf.coef_)])
             idf = np.concatenate([text.idf_, marked.idf_])
-            table = np.vstack([pull[:n_text + n_marked] * idf[:, None],
-                               np.zeros((1, pull.shape[1]))])
+            feature = np.vstack([pull[:n_text + n_marked] * idf[:, None],
+                                 np.zeros((1, pull.shape[1]))])
+            none = n_text + n_marked
+            index: dict[str, dict[str, int]] = {}
+            blocks, offset = [], 0
+            for role in ("OWN_", "MIX_"):
+                words = sorted(set(text.vocabulary_) | {
+                    w[len(role):] for w in marked.vocabulary_ if w.startswith(role)})
+                own = np.array([text.vocabulary_.get(w, none) for w in words])
+                marks = np.array([n_text + marked.vocabulary_[role + w]
+                                  if role + w in marked.vocabulary_ else none for w in words])
+                blocks.append(feature[own] + feature[marks])
+                index[role] = {w: offset + i for i, w in enumerate(words)}
+                offset += len(words)
+            blocks.append(np.zeros((1, pull.shape[1])))
             labels = list(self.tone_clf.classes_) + list(self.frame_clf.classes_)
-            marked_index = {w: n_text + i for w, i in marked.vocabulary_.items()}
-            self._pull_cache = (text.vocabulary_, marked_index, table, labels)
+            self._pull_cache = (index, np.vstack(blocks), labels)
         return self._pull_cache
 
-    def rank_evidence(self, parts: Sequence[Sequence[tuple[int, str, str]]],
+    def rank_evidence(self, parts: Sequence[Sequence[tuple[int, list[str], str]]],
                       labels: Sequence[tuple[str, str]]) -> list[list[int]]:
         """Per judgement, the indexes of its actor's sentences ordered by how much
         each pulls toward the predicted tone and frame (strongest first), from the
-        words of the sentence and their role-marked forms."""
-        text_index, marked_index, table, names = self._pulls()
+        words of the sentence and their role-marked forms (see `_pulls`)."""
+        index, table, names = self._pulls()
         unknown = len(table) - 1
         rows: list[int] = []
         starts: list[int] = []
         for sentences in parts:
-            for _, masked, role in sentences:
+            for _, words, role in sentences:
                 starts.append(len(rows))
-                words = _WORD.findall(masked.lower())
-                rows.extend(text_index.get(w, unknown) for w in words)
-                rows.extend(marked_index.get(role + w, unknown) for w in words)
+                lookup = index[role].get
+                rows.extend([lookup(w, unknown) for w in words])
                 rows.append(unknown)  # no sentence is empty for reduceat
         if not starts:
             return [[] for _ in parts]
         sums = np.add.reduceat(table[np.asarray(rows)], np.asarray(starts), axis=0)
+        n_tones = len(self.tone_clf.classes_)
         out, k = [], 0
         for sentences, (tone_label, frame) in zip(parts, labels, strict=True):
-            t, f = names.index(tone_label), len(self.tone_clf.classes_) + list(
-                self.frame_clf.classes_).index(frame)
+            t, f = names.index(tone_label), n_tones + names[n_tones:].index(frame)
             pull = sums[k:k + len(sentences), t] + sums[k:k + len(sentences), f]
             order = sorted(range(len(sentences)), key=lambda i: -pull[i])
             out.append([sentences[i][0] for i in order])
@@ -571,12 +585,12 @@ class ToneModel:
         for k, analysis in enumerate(analyses):
             cache: dict[Any, str] = {}
             for m in analysis.actors:
-                own_parts: list[tuple[int, str, str]] = []
+                own_parts: list[tuple[int, list[str], str]] = []
                 text = self._input(analysis, m.actor, cache, own_parts)
                 if text is None:
                     continue
                 if not own_parts:  # the lexicon's input, or a document without them
-                    own_parts = [(i, "", "") for i in m.sentences[:MAX_SENTENCES]
+                    own_parts = [(i, [], "") for i in m.sentences[:MAX_SENTENCES]
                                  if i < len(analysis.sentences)]
                 where.append((k, m.actor))
                 texts.append(text)
