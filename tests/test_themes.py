@@ -342,3 +342,13 @@ def test_shipped_model_is_small_and_carded(shipped: themes.ThemeModel) -> None:
     assert path.stat().st_size < 5_000_000
     assert shipped.card["libraries"]["scikit-learn"]
     assert (themes.MODELS / f"{shipped.version}.md").exists()
+
+
+def test_pending_passages_are_valid_and_can_join_the_corpus() -> None:
+    """Passages kept aside (models/corpus/themes-pending) must stay usable: valid
+    rows, and ids that do not collide with the corpus or the test split."""
+    pending = themes.read_corpus(themes.CORPUS_DIR.parent / "themes-pending", themes=NAMES)
+    corpus_ids = {r["id"] for r in themes.read_corpus(themes=NAMES)}
+    ids = [r["id"] for r in pending]
+    assert len(ids) == len(set(ids)) and not corpus_ids.intersection(ids)
+    assert all(t in NAMES for r in pending for t in r["themes"])
