@@ -41,28 +41,37 @@ def is_spanish(text: str) -> bool:
     return sum(w in _SPANISH for w in words) > sum(w in _ENGLISH for w in words)
 
 
+RESTORE = "restore it from the repository (git checkout models/embeddings)"
+
+
+def card(name: str = DEFAULT) -> dict[str, Any]:
+    """The card of models/embeddings/<name>: where the vectors come from, their sha256."""
+    path = EMBEDDINGS / name / "card.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data.get("files"), dict):
+            raise ValueError("no 'files' with the sha256 of each file")
+    except FileNotFoundError:
+        raise ModelError(f"{path}: embeddings missing; {RESTORE}") from None
+    except (OSError, ValueError, AttributeError) as exc:
+        raise ModelError(f"{path}: unreadable embeddings card ({exc}); {RESTORE}") from None
+    return data
+
+
 @functools.lru_cache(maxsize=2)
 def load(name: str = DEFAULT) -> Any:
     """The static model models/embeddings/<name>, checked against its card."""
     folder = EMBEDDINGS / name
-    card_path = folder / "card.json"
-    rebuild = "restore it from the repository (git checkout models/embeddings)"
-    try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-        expected = card["files"]
-    except FileNotFoundError:
-        raise ModelError(f"{card_path}: embeddings missing; {rebuild}") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ModelError(f"{card_path}: unreadable embeddings card ({exc}); {rebuild}") from None
+    expected = card(name)["files"]
     for file in FILES:
         path = folder / file
         try:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError as exc:
-            raise ModelError(f"{path}: cannot read ({exc.strerror}); {rebuild}") from None
+            raise ModelError(f"{path}: cannot read ({exc.strerror}); {RESTORE}") from None
         if digest != expected.get(file):
-            raise ModelError(f"{path}: does not match the sha256 in {card_path.name} "
-                             f"(changed or damaged); {rebuild}")
+            raise ModelError(f"{path}: does not match the sha256 in card.json "
+                             f"(changed or damaged); {RESTORE}")
     from model2vec import StaticModel
 
     # A folder that exists is read locally; model2vec only goes to the hub otherwise.

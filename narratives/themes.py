@@ -34,7 +34,8 @@ import numpy as np
 import yaml
 
 from .embed import DEFAULT as EMBEDDINGS_NAME
-from .embed import EMBEDDINGS, TextEmbedding, is_spanish
+from .embed import TextEmbedding, is_spanish
+from .embed import card as embeddings_card
 from .errors import ConfigError, InputError, ModelError
 from .records import ThemeScore
 
@@ -378,7 +379,7 @@ def build_pipeline(*, random_state: int = 0, C: float = 0.3) -> Any:  # noqa: N8
 
 def build_dense(*, random_state: int = 0, C: float = DENSE_C,  # noqa: N803
                 name: str = EMBEDDINGS_NAME) -> Any:
-    """The embedding model: the mean static vector of the prepared text's tokens
+    """The embedding model: the mean static vector of the tokens of a prepared lede
     (models/embeddings/<name>), then per theme a logistic regression. It knows
     words the corpus never used through their neighbours in the vectors, which the
     TF-IDF model cannot; its scores are blended with that model's for English text."""
@@ -464,27 +465,43 @@ def cross_validated(rows: Sequence[Mapping[str, Any]], themes: Sequence[str], *,
     return proba, dense, reads
 
 
+def blend(proba: np.ndarray, dense: np.ndarray, reads: np.ndarray, weight: float
+          ) -> np.ndarray:
+    """TF-IDF scores, with the rows the embedding model read averaged with its
+    scores at `weight`."""
+    out = proba.copy()
+    out[reads] = (1 - weight) * proba[reads] + weight * dense
+    return out
+
+
+def assign(scores: np.ndarray, reads: np.ndarray, thresholds: Mapping[str, float],
+           text_thresholds: Mapping[str, float], themes: Sequence[str]) -> np.ndarray:
+    """0/1 per score: blended rows cut at `thresholds`, the others at `text_thresholds`."""
+    cut = np.where(reads[:, None], np.array([thresholds[t] for t in themes]),
+                   np.array([text_thresholds[t] for t in themes]))
+    return (scores >= cut).astype(int)
+
+
 def choose_blend(y: np.ndarray, proba: np.ndarray, dense: np.ndarray, reads: np.ndarray,
                  themes: Sequence[str]) -> tuple[float, dict[str, float], dict[str, float],
-                                                 dict[str, float]]:
+                                                 dict[str, float], dict[str, Any]]:
     """The embedding model's weight in the blend, by out-of-fold macro-F1 over all
     rows: the weight, the thresholds of blended (English) scores, those of TF-IDF
-    scores alone (Spanish), and the macro-F1 of each weight tried."""
+    scores alone (Spanish), the macro-F1 of each weight tried, and the out-of-fold
+    metrics of the chosen weight."""
     text_thresholds = choose_thresholds(y, proba, themes)
-    text_cut = np.array([text_thresholds[t] for t in themes])
     tried: dict[str, float] = {}
-    best: tuple[float, float, dict[str, float]] | None = None
+    best: tuple[float, float, dict[str, float], dict[str, Any]] | None = None
     for w in BLEND_WEIGHTS:
-        blended = proba.copy()
-        blended[reads] = (1 - w) * proba[reads] + w * dense[reads]
+        blended = blend(proba, dense[reads], reads, w)
         thresholds = choose_thresholds(y[reads], blended[reads], themes)
-        cut = np.where(reads[:, None], np.array([thresholds[t] for t in themes]), text_cut)
-        macro = scores_to_metrics(y, (blended >= cut).astype(int), themes)["macro"]["f1"]
-        tried[str(w)] = macro
-        if best is None or macro > best[0]:
-            best = (macro, w, thresholds)
+        metrics = scores_to_metrics(
+            y, assign(blended, reads, thresholds, text_thresholds, themes), themes)
+        tried[str(w)] = metrics["macro"]["f1"]
+        if best is None or tried[str(w)] > best[0]:
+            best = (tried[str(w)], w, thresholds, metrics)
     assert best is not None
-    return best[1], best[2], text_thresholds, tried
+    return best[1], best[2], text_thresholds, tried, best[3]
 
 
 class ThemeModel:
@@ -564,9 +581,8 @@ class ThemeModel:
         proba = np.asarray(self.pipeline.predict_proba(X), dtype=float)
         reads = embedded(texts) if self.dense is not None else np.zeros(len(texts), dtype=bool)
         if reads.any():
-            w = self.weight
-            dense = self.dense.predict_proba(X[reads, DENSE_COLUMN])
-            proba[reads] = (1 - w) * proba[reads] + w * dense
+            proba = blend(proba, self.dense.predict_proba(X[reads, DENSE_COLUMN]), reads,
+                          self.weight)
         return proba, reads
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
@@ -576,13 +592,11 @@ class ThemeModel:
     def predict(self, texts: Sequence[str]) -> list[tuple[ThemeScore, ...]]:
         """Every theme's score for each text, `assigned` when it passes the threshold."""
         proba, reads = self._scored(texts)
-        blend_cut = np.array([self.thresholds[t] for t in self.themes])
-        text_cut = np.array([self.text_thresholds[t] for t in self.themes])
+        assigned = assign(proba, reads, self.thresholds, self.text_thresholds, self.themes)
         return [
-            tuple(ThemeScore(theme=t, score=round(float(s), 4), assigned=bool(s >= c))
-                  for t, s, c in zip(self.themes, row, blend_cut if read else text_cut,
-                                     strict=True))
-            for row, read in zip(proba, reads, strict=True)
+            tuple(ThemeScore(theme=t, score=round(float(s), 4), assigned=bool(a))
+                  for t, s, a in zip(self.themes, row, flags, strict=True))
+            for row, flags in zip(proba, assigned, strict=True)
         ]
 
     def save(self, out_dir: Path | str = MODELS) -> Path:
@@ -654,13 +668,8 @@ def train(corpus_dir: Path | str = CORPUS_DIR, *, labels: Sequence[Mapping[str, 
                           f"(need at least {CV_FOLDS} each)")
 
     proba, dense_proba, reads = cross_validated(train_rows, names, random_state=random_state)
-    weight, thresholds, text_thresholds, tried = choose_blend(y, proba, dense_proba, reads,
-                                                              names)
-    blended = proba.copy()
-    blended[reads] = (1 - weight) * proba[reads] + weight * dense_proba[reads]
-    cut = np.where(reads[:, None], np.array([thresholds[t] for t in names]),
-                   np.array([text_thresholds[t] for t in names]))
-    cv_metrics = scores_to_metrics(y, (blended >= cut).astype(int), names)
+    weight, thresholds, text_thresholds, tried, cv_metrics = choose_blend(
+        y, proba, dense_proba, reads, names)
 
     X = columns(r["text"] for r in train_rows)  # noqa: N806
     pipeline = build_pipeline(random_state=random_state)
@@ -692,7 +701,7 @@ def train(corpus_dir: Path | str = CORPUS_DIR, *, labels: Sequence[Mapping[str, 
                       f"{len(SPANISH_TERMS)} theme-bearing Spanish words mapped to English"
                       + (f"; for English text blended at weight {weight} with a logistic "
                          f"regression per theme on static embeddings ({EMBEDDINGS_NAME}) of "
-                         "the same text" if weight > 0 else "")),
+                         f"the first {LEDE_CHARS} characters" if weight > 0 else "")),
         "embeddings": _embeddings_card() if weight > 0 else None,
         "blend": {"weight": weight, "cv_macro_f1_by_weight": tried,
                   "english_training_passages": int(reads.sum())},
@@ -802,7 +811,7 @@ def card_markdown(card: Mapping[str, Any]) -> str:
 
 
 def _embeddings_card() -> dict[str, Any]:
-    card = json.loads((EMBEDDINGS / EMBEDDINGS_NAME / "card.json").read_text(encoding="utf-8"))
+    card = embeddings_card(EMBEDDINGS_NAME)
     return {"name": EMBEDDINGS_NAME, "source": card.get("source"),
             "dimensions": card.get("dimensions"), "files": card.get("files")}
 

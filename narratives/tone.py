@@ -589,7 +589,7 @@ class ToneModel:
                 text = self._input(analysis, m.actor, cache, own_parts)
                 if text is None:
                     continue
-                if not own_parts:  # the lexicon's input, or a document without them
+                if self.method == "lexicon":  # it reads the actor's own sentences
                     own_parts = [(i, [], "") for i in m.sentences[:MAX_SENTENCES]
                                  if i < len(analysis.sentences)]
                 where.append((k, m.actor))
