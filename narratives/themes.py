@@ -412,7 +412,9 @@ def _matrix(rows: Sequence[Mapping[str, Any]], themes: Sequence[str]) -> np.ndar
 def choose_thresholds(y: np.ndarray, proba: np.ndarray, themes: Sequence[str]
                       ) -> dict[str, float]:
     """Per theme, the grid threshold with the best F1 on out-of-fold scores; among
-    near-ties (within 0.005 F1) the one closest to 0.5."""
+    near-ties (within 0.005 F1) the highest, so a passing mention is less likely to
+    tag a theme (in cross-validation: macro-F1 unchanged, hard negatives tagged 25
+    of 267 instead of 33 with the tie going to the threshold closest to 0.5)."""
     from sklearn.metrics import f1_score
 
     out = {}
@@ -420,7 +422,7 @@ def choose_thresholds(y: np.ndarray, proba: np.ndarray, themes: Sequence[str]
         f1s = [f1_score(y[:, j], proba[:, j] >= t, zero_division=0) for t in THRESHOLD_GRID]
         best = max(f1s)
         near = [t for t, f in zip(THRESHOLD_GRID, f1s, strict=True) if f >= best - 0.005]
-        out[theme] = float(min(near, key=lambda t: abs(t - 0.5)))
+        out[theme] = float(max(near))
     return out
 
 
@@ -722,7 +724,7 @@ def train(corpus_dir: Path | str = CORPUS_DIR, *, labels: Sequence[Mapping[str, 
         "thresholds": thresholds,
         "text_thresholds": text_thresholds,
         "threshold_selection": f"{CV_FOLDS}-fold iterative-stratified cross-validation on the "
-                               "training split; best F1 per theme, near-ties toward 0.5; "
+                               "training split; best F1 per theme, near-ties to the highest; "
                                "`thresholds` cut blended scores (English text), "
                                "`text_thresholds` TF-IDF scores alone (Spanish text)",
         "cross_validation": cv_metrics,
