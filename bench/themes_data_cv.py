@@ -1,0 +1,77 @@
+"""Does a part of the theme corpus help? Cross-validation that never touches the test split.
+
+The folds are over the training passages of the audited parts (a-c by default: ids
+starting with A, B or C), made by the same iterative stratification as `narratives
+train`. The other parts are added to every training fold and never scored, so the
+figures compare like with like: out-of-fold macro-F1 on the same passages, with and
+without the extra parts, thresholds and blend weight chosen as `narratives train`
+chooses them. Also prints how many hard negatives the out-of-fold predictions tag.
+Asserts nothing.
+
+    python bench/themes_data_cv.py                      # all other parts, and none
+    python bench/themes_data_cv.py --extra part-d.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from narratives import themes as th  # noqa: E402
+
+
+def out_of_fold(base: list, extra: list, names: tuple[str, ...]) -> tuple[float, int, int]:
+    x, y = th.columns(r["text"] for r in base), th._matrix(base, names)
+    reads = th.embedded(r["text"] for r in base)
+    xe = th.columns(r["text"] for r in extra) if extra else np.empty((0, 2), dtype=object)
+    ye = th._matrix(extra, names)
+    reads_e = th.embedded(r["text"] for r in extra)
+    fold = np.array(th.iterative_stratification([r["themes"] or [th.NONE] for r in base],
+                                                [1 / th.CV_FOLDS] * th.CV_FOLDS))
+    proba, dense = np.zeros(y.shape), np.zeros(y.shape)
+    for k in range(th.CV_FOLDS):
+        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        xx, yy = np.vstack([x[tr], xe]), np.vstack([y[tr], ye])
+        proba[te] = th.build_pipeline().fit(xx, yy).predict_proba(x[te])
+        rr = np.concatenate([reads[tr], reads_e])
+        te = te[reads[te]]
+        dense[te] = th.build_dense().fit(xx[rr, th.DENSE_COLUMN], yy[rr]).predict_proba(
+            x[te, th.DENSE_COLUMN])
+    weight, thresholds, text_thresholds, _, metrics = th.choose_blend(y, proba, dense, reads,
+                                                                       names)
+    pred = th.assign(th.blend(proba, dense[reads], reads, weight), reads, thresholds,
+                     text_thresholds, names)
+    checks = [(i, names.index(t)) for i, r in enumerate(base)
+              for t in r.get("hard_negative_for", []) if t not in r["themes"]]
+    return metrics["macro"]["f1"], int(sum(pred[i, j] for i, j in checks)), len(checks)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--base", default="ABC", help="first letters of the ids scored")
+    ap.add_argument("--extra", nargs="*", help="files in models/corpus/themes to add "
+                    "(default: every part whose ids are not in --base)")
+    args = ap.parse_args()
+    names = th.theme_names()
+    train, _ = th.split(th.read_corpus())
+    base = [r for r in train if r["id"][0] in args.base]
+    if args.extra is None:
+        extra = [r for r in train if r["id"][0] not in args.base]
+    else:
+        ids = {r["id"] for f in args.extra
+               for r in th.read_labeled(th.CORPUS_DIR / f, themes=names)}
+        extra = [r for r in train if r["id"] in ids]
+    print(f"{len(base)} training passages scored out of fold; {len(extra)} extra")
+    for label, rows in (("without the extra parts", []), ("with them", extra)):
+        macro, tagged, checks = out_of_fold(base, rows, names)
+        print(f"{label:24s} macro-F1 {macro:.4f}; hard negatives tagged {tagged} of {checks}")
+
+
+if __name__ == "__main__":
+    main()
