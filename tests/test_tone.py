@@ -231,3 +231,13 @@ def test_evidence_ranking_follows_the_predicted_labels() -> None:
     assert threat[0] == 3 and partner[0] != 3 and plain[0] != 3
     assert sorted(threat) == sorted(partner) == sorted(plain) == [0, 2, 3]
     assert model.rank_evidence([], []) == []
+
+
+def test_pending_tone_examples_are_valid_and_can_join_the_corpus() -> None:
+    """models/corpus/tone-pending.jsonl (written, measured, not used yet) stays usable:
+    valid rows whose ids collide neither with the corpus nor with each other."""
+    pending = tone.read_corpus(tone.CORPUS.with_name("tone-pending.jsonl"))
+    ids = [r["id"] for r in pending]
+    assert len(ids) >= 200 and len(ids) == len(set(ids))
+    assert not {r["id"] for r in tone.read_corpus()}.intersection(ids)
+    assert all(r["actor"] and r["language"] == "en" for r in pending)

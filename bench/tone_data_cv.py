@@ -1,0 +1,64 @@
+"""Do more tone examples help? Cross-validation that never touches the test split.
+
+5-fold cross-validation over the training examples of models/corpus/tone.jsonl,
+grouped by passage, with the examples of FILE (default models/corpus/tone-pending.jsonl)
+added to every training fold and never scored: tone and frame macro-F1 on the same
+examples, with and without them. Also the figures on the fixed test split, for
+information only. Asserts nothing.
+
+    python bench/tone_data_cv.py [FILE]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import f1_score
+from sklearn.model_selection import GroupKFold
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from narratives import tone  # noqa: E402
+from narratives.analyze import Analyzer  # noqa: E402
+
+
+def scores(train: list[tone.Example], test: list[tone.Example]) -> list[float]:
+    features = tone.build_features()
+    x = features.fit_transform([e.text for e in train])
+    xt = features.transform([e.text for e in test])
+    return [float(f1_score([getattr(e, label) for e in test],
+                           tone.build_classifier().fit(
+                               x, [getattr(e, label) for e in train]).predict(xt),
+                           average="macro"))
+            for label in ("tone", "frame")]
+
+
+def main() -> None:
+    extra_path = Path(sys.argv[1]) if len(sys.argv) > 1 else tone.CORPUS.with_name(
+        "tone-pending.jsonl")
+    rows, extra_rows = tone.read_corpus(), tone.read_corpus(extra_path)
+    texts = sorted({r["text"] for r in rows + extra_rows})
+    analyses = dict(zip(texts, Analyzer().analyze((str(i), "", t) for i, t in enumerate(texts)),
+                        strict=True))
+    held_out = tone.held_out_ids(rows, tone.split_file(tone.CORPUS))
+    examples = tone.examples_from(rows, analyses)
+    train = [e for e in examples if e.id not in held_out]
+    test = [e for e in examples if e.id in held_out]
+    extra = tone.examples_from(extra_rows, analyses)
+    passage = {r["id"]: r["text"] for r in rows}
+    folds = list(GroupKFold(5).split(train, groups=[passage[e.id] for e in train]))
+    print(f"{len(train)} training examples scored out of fold; {len(extra)} added from "
+          f"{extra_path.name}")
+    for label, added in (("without them", []), ("with them", extra)):
+        cv = np.mean([scores([train[i] for i in a] + added, [train[i] for i in b])
+                      for a, b in folds], axis=0)
+        t = scores(train + added, test)
+        print(f"{label:13s} CV tone {cv[0]:.3f} frame {cv[1]:.3f} | fixed test split tone "
+              f"{t[0]:.3f} frame {t[1]:.3f}")
+
+
+if __name__ == "__main__":
+    main()
