@@ -30,20 +30,16 @@ from narratives import themes as th  # noqa: E402
 AUDIT = th.CORPUS_DIR.parent / "themes-audit.jsonl"
 
 
-def matrix(label_sets: list[list[str]], names: tuple[str, ...]) -> np.ndarray:
-    return np.array([[t in labels for t in names] for labels in label_sets], dtype=int)
-
-
 def agreement(audit: list[dict], names: tuple[str, ...], title: str) -> None:
-    y = matrix([a["original"] for a in audit], names)
-    s = matrix([a["second"] for a in audit], names)
+    y = th.label_matrix(audit, names, "original")
+    s = th.label_matrix(audit, names, "second")
     f1 = [f1_score(y[:, j], s[:, j], zero_division=0) for j in range(len(names))]
     kappa = [cohen_kappa_score(y[:, j], s[:, j]) for j in range(len(names))]
     print(f"\n{title}: {len(audit)} passages; second annotator against the original labels: "
           f"macro-F1 {np.mean(f1):.3f}, mean kappa {np.mean(kappa):.3f}, same themes on "
           f"{np.mean((y == s).all(axis=1)):.0%} of passages")
     print(f"{'theme':15s} {'f1':>6s} {'kappa':>6s} {'original':>9s} {'second':>7s} {'final':>6s}")
-    final = matrix([a["final"] for a in audit], names)
+    final = th.label_matrix(audit, names, "final")
     for j, t in enumerate(names):
         print(f"{t:15s} {f1[j]:6.3f} {kappa[j]:6.3f} {y[:, j].sum():9d} {s[:, j].sum():7d} "
               f"{final[:, j].sum():6d}")

@@ -18,8 +18,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -27,28 +25,13 @@ from narratives import themes as th  # noqa: E402
 
 
 def out_of_fold(base: list, extra: list, names: tuple[str, ...]) -> tuple[float, int, int]:
-    x, y = th.columns(r["text"] for r in base), th._matrix(base, names)
-    reads = th.embedded(r["text"] for r in base)
-    xe = th.columns(r["text"] for r in extra) if extra else np.empty((0, 2), dtype=object)
-    ye = th._matrix(extra, names)
-    reads_e = th.embedded(r["text"] for r in extra)
-    fold = np.array(th.iterative_stratification([r["themes"] or [th.NONE] for r in base],
-                                                [1 / th.CV_FOLDS] * th.CV_FOLDS))
-    proba, dense = np.zeros(y.shape), np.zeros(y.shape)
-    for k in range(th.CV_FOLDS):
-        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
-        xx, yy = np.vstack([x[tr], xe]), np.vstack([y[tr], ye])
-        proba[te] = th.build_pipeline().fit(xx, yy).predict_proba(x[te])
-        rr = np.concatenate([reads[tr], reads_e])
-        te = te[reads[te]]
-        dense[te] = th.build_dense().fit(xx[rr, th.DENSE_COLUMN], yy[rr]).predict_proba(
-            x[te, th.DENSE_COLUMN])
+    proba, dense, reads = th.cross_validated(base, names, extra=extra)
+    y = th.label_matrix(base, names)
     weight, thresholds, text_thresholds, _, metrics = th.choose_blend(y, proba, dense, reads,
                                                                        names)
     pred = th.assign(th.blend(proba, dense[reads], reads, weight), reads, thresholds,
                      text_thresholds, names)
-    checks = [(i, names.index(t)) for i, r in enumerate(base)
-              for t in r.get("hard_negative_for", []) if t not in r["themes"]]
+    checks = th.hard_negative_checks(base, names)
     return metrics["macro"]["f1"], int(sum(pred[i, j] for i, j in checks)), len(checks)
 
 

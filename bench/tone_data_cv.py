@@ -26,14 +26,10 @@ from narratives.analyze import Analyzer  # noqa: E402
 
 
 def scores(train: list[tone.Example], test: list[tone.Example]) -> list[float]:
-    features = tone.build_features()
-    x = features.fit_transform([e.text for e in train])
-    xt = features.transform([e.text for e in test])
-    return [float(f1_score([getattr(e, label) for e in test],
-                           tone.build_classifier().fit(
-                               x, [getattr(e, label) for e in train]).predict(xt),
-                           average="macro"))
-            for label in ("tone", "frame")]
+    features, tone_clf, frame_clf = tone.fit(train)
+    x = features.transform([e.text for e in test])
+    return [float(f1_score([getattr(e, label) for e in test], clf.predict(x), average="macro"))
+            for label, clf in (("tone", tone_clf), ("frame", frame_clf))]
 
 
 def main() -> None:

@@ -400,13 +400,11 @@ def embedded(texts: Iterable[str]) -> np.ndarray:
     return np.array([not is_spanish(t) for t in texts], dtype=bool)
 
 
-def _matrix(rows: Sequence[Mapping[str, Any]], themes: Sequence[str]) -> np.ndarray:
-    y = np.zeros((len(rows), len(themes)), dtype=int)
-    index = {t: j for j, t in enumerate(themes)}
-    for i, r in enumerate(rows):
-        for t in r["themes"]:
-            y[i, index[t]] = 1
-    return y
+def label_matrix(rows: Iterable[Mapping[str, Any]], themes: Sequence[str],
+                 key: str = "themes") -> np.ndarray:
+    """Rows by themes, 1 where the row's `key` lists the theme."""
+    return np.array([[t in r[key] for t in themes] for r in rows], dtype=int
+                    ).reshape(-1, len(themes))
 
 
 def choose_thresholds(y: np.ndarray, proba: np.ndarray, themes: Sequence[str]
@@ -443,28 +441,44 @@ def scores_to_metrics(y: np.ndarray, pred: np.ndarray, themes: Sequence[str]) ->
 
 
 def cross_validated(rows: Sequence[Mapping[str, Any]], themes: Sequence[str], *,
-                    random_state: int = 0, folds: int = CV_FOLDS, **params: Any
+                    random_state: int = 0, folds: int = CV_FOLDS,
+                    extra: Sequence[Mapping[str, Any]] = (), **params: Any
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Out-of-fold scores of every row, folds made by iterative stratification: of
     the TF-IDF model, of the embedding model (rows it reads, see `embedded`; zeros
-    elsewhere), and which rows those are."""
+    elsewhere), and which rows those are. `extra` rows join every training fold and
+    are never scored, to measure whether they help."""
     X = columns(r["text"] for r in rows)  # noqa: N806
-    y = _matrix(rows, themes)
+    y = label_matrix(rows, themes)
     reads = embedded(r["text"] for r in rows)
+    X_extra = columns(r["text"] for r in extra)  # noqa: N806
+    y_extra = label_matrix(extra, themes)
+    reads_extra = embedded(r["text"] for r in extra)
     fold = np.array(iterative_stratification([r["themes"] or [NONE] for r in rows],
                                              [1 / folds] * folds, random_state=random_state))
     proba = np.zeros(y.shape, dtype=float)
     dense = np.zeros(y.shape, dtype=float)
     for k in range(folds):
         tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        X_tr, y_tr = np.vstack([X[tr], X_extra]), np.vstack([y[tr], y_extra])  # noqa: N806
         pipe = build_pipeline(random_state=random_state, **params)
-        pipe.fit(X[tr], y[tr])
+        pipe.fit(X_tr, y_tr)
         proba[te] = pipe.predict_proba(X[te])
-        tr, te = tr[reads[tr]], te[reads[te]]
+        read_tr = np.concatenate([reads[tr], reads_extra])
+        te = te[reads[te]]
         if len(te):
-            model = build_dense(random_state=random_state).fit(X[tr, DENSE_COLUMN], y[tr])
+            model = build_dense(random_state=random_state).fit(X_tr[read_tr, DENSE_COLUMN],
+                                                               y_tr[read_tr])
             dense[te] = model.predict_proba(X[te, DENSE_COLUMN])
     return proba, dense, reads
+
+
+def hard_negative_checks(rows: Sequence[Mapping[str, Any]], themes: Sequence[str]
+                         ) -> list[tuple[int, int]]:
+    """(row, theme) index pairs of the hard negatives: a theme a passage mentions in
+    passing (`hard_negative_for`) and is not about."""
+    return [(i, themes.index(t)) for i, r in enumerate(rows)
+            for t in r.get("hard_negative_for", []) if t not in r["themes"]]
 
 
 def blend(proba: np.ndarray, dense: np.ndarray, reads: np.ndarray, weight: float
@@ -663,7 +677,7 @@ def train(corpus_dir: Path | str = CORPUS_DIR, *, labels: Sequence[Mapping[str, 
     if not test_rows:
         raise ConfigError(f"{split_path(corpus_dir)}: no test passage left in the corpus; "
                           "run `narratives train --resplit`")
-    y = _matrix(train_rows, names)
+    y = label_matrix(train_rows, names)
     lacking = [t for j, t in enumerate(names) if y[:, j].sum() < CV_FOLDS]
     if lacking:
         raise ConfigError(f"{corpus_dir}: too few training passages for {', '.join(lacking)} "
@@ -742,7 +756,7 @@ def evaluate(model: ThemeModel, rows: Sequence[Mapping[str, Any]]) -> dict[str, 
     """Per-theme precision, recall and F1, micro and macro, of `model` on labeled rows."""
     if not rows:
         raise InputError("nothing to evaluate on: no labeled rows")
-    y = _matrix(rows, model.themes)
+    y = label_matrix(rows, model.themes)
     pred = np.array([[s.assigned for s in scores] for scores in
                      model.predict([r["text"] for r in rows])], dtype=int)
     return scores_to_metrics(y, pred, model.themes)

@@ -625,6 +625,16 @@ def measure(model: ToneModel, *, corpus: Path = CORPUS,
             "frame": metrics([e.frame for e in examples], [p[2] for p in predicted])}
 
 
+def fit(examples: Sequence[Example], random_state: int = 0
+        ) -> tuple[FeatureUnion, LogisticRegression, LogisticRegression]:
+    """The features fitted on `examples`, and the tone and frame classifiers on them."""
+    features = build_features()
+    x = features.fit_transform([e.text for e in examples])
+    return (features,
+            build_classifier(random_state).fit(x, [e.tone for e in examples]),
+            build_classifier(random_state).fit(x, [e.frame for e in examples]))
+
+
 def train(*, corpus: Path = CORPUS, out_dir: Path = MODELS, analyzer: Any = None,
           random_state: int = 0) -> dict[str, Any]:
     """Compare the lexicon baseline and the trained model on the fixed test split,
@@ -646,10 +656,7 @@ def train(*, corpus: Path = CORPUS, out_dir: Path = MODELS, analyzer: Any = None
     if not test_ex or not train_ex:
         raise ConfigError(f"{corpus}: the fixed split leaves no test or no training example; "
                           "delete its -split.json file to write a new one")
-    features = build_features()
-    x_train = features.fit_transform([e.text for e in train_ex])
-    tone_clf = build_classifier(random_state).fit(x_train, [e.tone for e in train_ex])
-    frame_clf = build_classifier(random_state).fit(x_train, [e.frame for e in train_ex])
+    features, tone_clf, frame_clf = fit(train_ex, random_state)
     x_test = features.transform([e.text for e in test_ex])
     lt, lf, _ = lexicon_predict([e.sentences for e in test_ex])
     result = {
