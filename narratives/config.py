@@ -171,7 +171,8 @@ def _load_feed(path: Path, index: int, entry: Any, seen: set[str]) -> Feed:
                 f"{where}: unknown field {key!r} (allowed: {', '.join(FEED_KEYS)})"
             )
     for key in REQUIRED_KEYS:
-        if entry.get(key) in (None, ""):
+        value = entry.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
             raise ConfigError(f"{where}: missing required field {key!r}")
     for key, value in entry.items():
         if value is not None and not _check_type(value, FEED_KEYS[key]):

@@ -58,6 +58,9 @@ def parse_labels(text: str, themes: Sequence[str], *, source: str = "labels"
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in (ID_COLUMN, THEMES_COLUMN) if c not in header]
+    if missing and len(header) == 1 and ";" in header[0]:
+        raise InputError(f"{source}: line 1: columns are separated by ';'; save the "
+                         "spreadsheet as CSV UTF-8 (comma delimited)")
     if missing:
         raise InputError(f"{source}: line 1: missing column {', '.join(missing)}; "
                          f"the header needs {ID_COLUMN},{THEMES_COLUMN}")
@@ -66,6 +69,10 @@ def parse_labels(text: str, themes: Sequence[str], *, source: str = "labels"
     seen: dict[str, int] = {}
     for row in reader:
         line = reader.line_num
+        if row.get(None):  # DictReader's key for values beyond the header
+            raise InputError(f"{source}: line {line}: {len(header) + len(row[None])} values "
+                             f"but the header has {len(header)} columns; separate themes "
+                             f"with '{SEPARATOR}' (or quote the cell)")
         if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
             continue  # blank line
         aid = (row.get(ID_COLUMN) or "").strip()

@@ -179,6 +179,10 @@ def looks_like_html(content: bytes) -> bool:
     return bool(_HTML_START.match(content[:2048]))
 
 
+#: The end of a complete RSS, RDF or Atom document.
+_CLOSED = re.compile(rb"</\s*(?:rss|feed|rdf:RDF|RDF)\s*>\s*$", re.IGNORECASE)
+
+
 def parse_feed(
     content: bytes,
     feed: Feed,
@@ -199,6 +203,10 @@ def parse_feed(
     # A mislabelled encoding is not fatal: feedparser has decoded the bytes anyway.
     broken = bool(parsed.get("bozo")) and not isinstance(exc, _HARMLESS)
     salvaged = bool(parsed.get("feed", {}).get("title"))
+    if broken and version and not _CLOSED.search(content[-200:]):
+        # XML that does not end with its root element's end tag: a partial download or a
+        # broken server. Its last item would be cut off too, so nothing is stored from it.
+        raise ParseError(f"feed is cut off ({exc}); the download was incomplete")
     if not entries and (not version or (broken and not salvaged)):
         # Nothing usable: say why. A well-formed feed with no items is not an error.
         if looks_like_html(content) or "html" in (content_type or "").lower():

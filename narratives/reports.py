@@ -32,6 +32,10 @@ def theme_names() -> list[str]:
     return [t["name"] for t in doc["themes"]]
 
 
+#: Dates later than this after today are taken as this (no article is dated there).
+FAR_FUTURE = timedelta(days=366)
+
+
 def parse_when(value: str, option: str, *, today: date | None = None) -> date:
     """YYYY-MM-DD, or relative to today: 90d, 12w, 3m, 1y."""
     today = today or datetime.now(UTC).date()
@@ -39,14 +43,21 @@ def parse_when(value: str, option: str, *, today: date | None = None) -> date:
     if m:
         n, unit = int(m.group(1)), m.group(2)
         days = {"d": 1, "w": 7, "m": 30, "y": 365}[unit] * n
-        return today - timedelta(days=days)
+        try:
+            return today - timedelta(days=days)
+        except OverflowError:
+            raise UsageError(f"{option}: {value!r} reaches back before year 1; use a "
+                             "smaller age or a date") from None
     try:
-        return date.fromisoformat(value.strip())
+        when = date.fromisoformat(value.strip())
     except ValueError:
         raise UsageError(
             f"{option}: {value!r} is not a date; use YYYY-MM-DD or a relative age such as "
             "90d, 12w, 6m, 1y"
         ) from None
+    # A far-future end ("9999-12-31" for no end) filters nothing: no end at all, so no
+    # date arithmetic overflows and no report is padded with centuries of empty periods.
+    return min(when, today + FAR_FUTURE)
 
 
 @dataclass(frozen=True)
@@ -276,6 +287,8 @@ def trends(store: Store, filters: Filters, *, by: str = "week", top: int = 3) ->
     if found:
         first = filters.since or _start_of(min(found), by)
         last = filters.until or _start_of(max(found), by)
+        # no empty periods after today (an end date far ahead means no end)
+        last = min(last, max(_start_of(max(found), by), datetime.now(UTC).date()))
         for period in _periods(first, last, by):
             r = found.get(period, {})
             n = r.get("articles", 0)

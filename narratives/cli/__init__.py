@@ -7,18 +7,21 @@ code. Command modules in this package register themselves on `main`.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import pkgutil
+import sqlite3
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 
 from .. import __version__
-from ..errors import NarrativesError
+from ..errors import NarrativesError, UsageError
 from ..export import FORMATS, write_rows
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -26,8 +29,51 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_DB = "narratives.db"
 
 
+#: Options naming a file a command writes, and options naming files it must not overwrite.
+OUTPUT_PARAMS = ("output", "chart")
+INPUT_PARAMS = ("db_path", "feeds_path")
+#: Files that belong to a database besides the database itself.
+DB_COMPANIONS = ("-wal", "-shm", "-journal", ".lock")
+
+
+def check_outputs(params: Mapping[str, Any]) -> None:
+    """Refuse an output file that is the database (or one of its companion files) or
+    the feed list the command reads: writing it would destroy what is stored."""
+    protected: dict[Path, str] = {}
+    for name in INPUT_PARAMS:
+        path = params.get(name)
+        if isinstance(path, Path):
+            protected[path.resolve()] = "the database" if name == "db_path" else "the feed list"
+            if name == "db_path":
+                for suffix in DB_COMPANIONS:
+                    protected[Path(f"{path.resolve()}{suffix}")] = "a file of the database"
+    for name in OUTPUT_PARAMS:
+        path = params.get(name)
+        if isinstance(path, Path) and not path.resolve().parent.is_dir():
+            flag = "-o" if name == "output" else f"--{name}"
+            raise UsageError(f"{flag}: cannot write {path}: folder {path.parent} does not "
+                             "exist; create it or choose another file")
+        if isinstance(path, Path) and path.resolve() in protected:
+            flag = "-o" if name == "output" else f"--{name}"
+            raise UsageError(f"{flag} {path} is {protected[path.resolve()]} this command reads; "
+                             "writing it would destroy it, so choose another file")
+
+
+class NarrativesCommand(click.Command):
+    """A command whose output files are checked before it runs."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        check_outputs(ctx.params)
+        if isinstance(ctx.params.get("db_path"), Path):
+            ctx.meta["narratives.db"] = ctx.params["db_path"]
+        return super().invoke(ctx)
+
+
 class NarrativesGroup(click.Group):
     """Turns foreseeable errors into one line on stderr and the error's exit code."""
+
+    command_class = NarrativesCommand
+    group_class = type  # subgroups are NarrativesGroups too
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -35,12 +81,45 @@ class NarrativesGroup(click.Group):
         except NarrativesError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except sqlite3.DatabaseError as exc:  # raised mid-command by a damaged file
+            if ctx.parent is not None:  # the outermost group reports it
+                raise
+            db = ctx.meta.get("narratives.db", "the database")
+            if isinstance(exc, sqlite3.OperationalError):
+                click.echo(f"Error: {db}: database error ({exc}); check the disk and that "
+                           "no other program is writing the file", err=True)
+            else:
+                click.echo(f"Error: {db}: the database is damaged ({exc}); restore it from "
+                           "a backup", err=True)
+            ctx.exit(1)
         except BrokenPipeError:  # `narratives ... | head`
             sys.stderr.close()
             ctx.exit(0)
         except KeyboardInterrupt:
             click.echo("Interrupted; what was stored so far is kept.", err=True)
             ctx.exit(130)
+
+
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[IO[str]]:
+    """A text file written in full or not at all: a temporary file beside `path`,
+    renamed over it when the block ends without error, removed otherwise."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                   dir=path.parent if str(path.parent) else ".")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+        os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary new file, not mkstemp's 0600
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 @click.group(cls=NarrativesGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -85,6 +164,25 @@ def output_options(formats: Sequence[str] = FORMATS, default: str = "table") -> 
     return decorator
 
 
+def writable_folder(folder: Path, option: str) -> Path:
+    """`folder`, created if need be, after checking a file can be written in it: so a
+    long job (training) fails at once, with one line, rather than at its end."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot write in {folder} ({exc.strerror}); choose a "
+                         "folder you can write") from None
+    return folder
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def emit_rows(
     rows: Iterable[Mapping[str, Any]],
     fmt: str,
@@ -95,11 +193,8 @@ def emit_rows(
 ) -> int:
     """Render rows to a file or stdout; say so plainly when there are none."""
     if output is not None:
-        try:
-            with output.open("w", encoding="utf-8", newline="") as fh:
-                n = write_rows(rows, fmt, fh, columns=columns)
-        except OSError as exc:
-            raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+        with writing(output) as fh:
+            n = write_rows(rows, fmt, fh, columns=columns)
         click.echo(f"Wrote {n} rows to {output}", err=True)
         return n
     out = sys.stdout

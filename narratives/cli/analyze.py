@@ -9,11 +9,21 @@ from typing import Any, TextIO
 
 import click
 
+from ..errors import InputError
 from . import main
 
 
 def _items(fh: TextIO, errors: list[str]) -> Iterator[tuple[str, str, str]]:
     """(id, title, text) per good line; a bad line is reported, and the rest go on."""
+    try:
+        yield from _lines(fh, errors)
+    except UnicodeDecodeError:
+        name = getattr(fh, "name", "input")
+        raise InputError(f"{'standard input' if name == '<stdin>' else name}: not UTF-8 "
+                         "text; save it as UTF-8 (one JSON object per line)") from None
+
+
+def _lines(fh: TextIO, errors: list[str]) -> Iterator[tuple[str, str, str]]:
     for n, line in enumerate(fh, 1):
         if not line.strip():
             continue
@@ -47,7 +57,7 @@ def _table_row(d: dict[str, Any]) -> dict[str, Any]:
 
 
 @main.command("analyze")
-@click.option("--input", "input_file", type=click.File("r", encoding="utf-8"), default="-",
+@click.option("--input", "input_file", type=click.File("r", encoding="utf-8-sig"), default="-",
               show_default=True, help="JSON Lines with id, title and text; - for stdin.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "table"]),
               default="jsonl", show_default=True, help="Output format.")

@@ -164,7 +164,8 @@ STALE_DAYS = 3
 
 @feeds.command("status")
 @db_option
-@click.option("--days", default=7, show_default=True, help="Window for articles per day.")
+@click.option("--days", type=click.IntRange(min=1), default=7, show_default=True,
+              help="Window for articles per day.")
 @output_options()
 def feeds_status(db_path: Path, days: int, fmt: str, output: Path | None) -> None:
     """Health of every feed: last success, failures, last error, articles per day.
@@ -203,7 +204,7 @@ def _warning(row: dict, now: datetime) -> str:
 @main.command()
 @click.argument("query")
 @db_option
-@click.option("--limit", default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @output_options()
 def search(query: str, db_path: Path, limit: int, fmt: str, output: Path | None) -> None:
     """Full-text search over article titles and text (SQLite FTS5 syntax).
@@ -253,6 +254,11 @@ def export_articles(db_path: Path, since: str | None, until: str | None,
     """
     s, u = parse_date(since, "--since"), parse_date(until, "--until")
     with Store(db_path, create=False) as store:
+        known = sorted(f for f, _ in store.feed_names_and_outlets())
+        for name in feed_names:
+            if name not in known:
+                raise UsageError(f"--feed: no feed named {name!r} in {db_path}; stored feeds: "
+                                 f"{', '.join(known) or 'none'}")
         emit_rows(store.iter_articles(since=s, until=u, feeds=feed_names), fmt, output,
                   columns=["id", "published", "published_source", "feed", "outlet", "title",
                            "url", "author", "language", "text"])

@@ -14,7 +14,7 @@ from .. import charts, reports
 from ..export import write_rows
 from ..reports import Report
 from ..store import Store
-from . import db_option, main, output_options
+from . import db_option, main, output_options, writing
 
 
 def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -49,13 +49,14 @@ def _render(report: Report, fmt: str, output: Path | None) -> None:
                "rows": report.rows}
         text = json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n"
         if output:
-            output.write_text(text, encoding="utf-8")
+            with writing(output) as fh:
+                fh.write(text)
             click.echo(f"{report.header()}\nWrote {len(report.rows)} rows to {output}", err=True)
         else:
             click.echo(text, nl=False)
         return
     if output is not None:
-        with output.open("w", encoding="utf-8", newline="") as fh:
+        with writing(output) as fh:
             if fmt == "markdown":
                 fh.write(report.header().replace("\n", "  \n") + "\n\n")
             n = write_rows(report.rows, fmt, fh, columns=report.columns)
@@ -148,7 +149,8 @@ def sources(db_path: Path, fmt: str, output: Path | None, **raw: Any) -> None:
 
 
 @report.command()
-@click.option("--top", default=10, show_default=True, help="Entities per actor.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Entities per actor.")
 @click.option("--per-theme", is_flag=True, help="Top entities per theme as well as per actor.")
 @filter_options
 @db_option
@@ -196,8 +198,6 @@ def html_report(by: str, db_path: Path, output: Path, **raw: Any) -> None:
     with Store(db_path, create=False) as store:
         filters = reports.make_filters(store, **{k: raw[k] for k in FILTER_KEYS})
         text = render(store, filters, by=by, db_label=str(db_path))
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+    with writing(output) as fh:
+        fh.write(text)
     click.echo(f"Wrote {output} ({len(text) // 1024} KB)")

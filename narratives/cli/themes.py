@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from . import db_option, emit_rows, main, output_options
+from . import db_option, emit_rows, main, output_options, writable_folder
 
 METRIC_COLUMNS = ["theme", "threshold", "precision", "recall", "f1", "support"]
 
@@ -52,6 +52,7 @@ def train(corpus: Path | None, db_path: Path, no_labels: bool, out_dir: Path | N
     """
     from .. import themes
 
+    out_dir = writable_folder(out_dir or themes.MODELS, "--out")
     labels: list[dict[str, Any]] = []
     if not no_labels and db_path.exists():
         from ..store import Store
@@ -59,7 +60,7 @@ def train(corpus: Path | None, db_path: Path, no_labels: bool, out_dir: Path | N
         with Store(db_path, create=False) as store:
             labels = store.labeled_texts()
     model = themes.train(corpus or themes.CORPUS_DIR, labels=labels,
-                         out_dir=out_dir or themes.MODELS, random_state=seed, resplit=resplit)
+                         out_dir=out_dir, random_state=seed, resplit=resplit)
     card = model.card
     td = card["training_data"]
     click.echo(f"trained {model.version} on {td['train']} passages and {td['analyst_labels']} "

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import main
+from . import main, writable_folder
 
 
 @main.command("train-tone")
@@ -27,6 +27,7 @@ def train_tone(corpus: Path | None, model: str | None) -> None:
     from .. import tone
     from ..analyze import Analyzer
 
+    writable_folder(tone.MODELS, "models")
     card = tone.train(corpus=corpus or tone.CORPUS, analyzer=Analyzer(model=model))
     for method, m in card["comparison"].items():
         click.echo(f"{method:8s} tone: accuracy {m['tone']['accuracy']:.3f}, macro-F1 "

@@ -1,0 +1,239 @@
+"""Foreseeable mistakes get one line and lose nothing: outputs that would overwrite
+the database or the feed list, damaged databases, far dates, odd encodings, bad
+numbers, labels split with the wrong separator, blank feed fields, cut-off feeds."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sqlite3
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from narratives.cli import main
+from narratives.config import load_feeds
+from narratives.errors import ConfigError, ParseError, UsageError
+from narratives.parse import parse_feed
+from narratives.records import Feed
+from narratives.reports import parse_when
+from narratives.store import Store
+
+from .conftest import FeedServer, Route, make_items, rss, write_feeds_yaml
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def stored(tmp_path: Path, server: FeedServer, runner: CliRunner) -> tuple[Path, Path]:
+    """A database with 30 articles of one feed, and the feed list that made it."""
+    server.routes["/good"] = Route(body=rss(make_items(30)))
+    feeds = write_feeds_yaml(tmp_path / "feeds.yaml",
+                             [{"name": "good", "url": server.url("/good")}],
+                             settings={"host_delay": 0.01})
+    db = tmp_path / "n.db"
+    r = runner.invoke(main, ["ingest", "--feeds", str(feeds), "--db", str(db), "--no-analyze"])
+    assert r.exit_code == 0, r.output
+    return db, feeds
+
+
+def _one_line_error(r: object, code: int) -> str:
+    out = r.output  # type: ignore[attr-defined]
+    assert r.exit_code == code, out  # type: ignore[attr-defined]
+    assert "Traceback" not in out and out.startswith("Error: ") and out.count("\n") == 1, out
+    return str(out)
+
+
+@pytest.mark.parametrize("args", [
+    ["export", "articles", "-o", "{db}"],
+    ["report", "html", "-o", "{db}"],
+    ["report", "trends", "--format", "csv", "-o", "{db}"],
+    ["report", "trends", "--chart", "{db}-wal"],
+    ["search", "story", "-o", "{db}"],
+])
+def test_an_output_that_is_the_database_is_refused(stored: tuple[Path, Path], runner: CliRunner,
+                                                  args: list[str]) -> None:
+    db, _ = stored
+    before = db.read_bytes()
+    r = runner.invoke(main, [a.format(db=db) for a in args] + ["--db", str(db)])
+    assert "is the database" in _one_line_error(r, 2) or "file of the database" in r.output
+    assert db.read_bytes() == before
+    with Store(db, create=False) as s:
+        assert s.db["articles"].count == 30
+
+
+def test_an_output_that_is_the_feed_list_is_refused(stored: tuple[Path, Path],
+                                                    runner: CliRunner) -> None:
+    _, feeds = stored
+    before = feeds.read_text()
+    r = runner.invoke(main, ["feeds", "list", "--feeds", str(feeds), "-o", str(feeds)])
+    assert "is the feed list" in _one_line_error(r, 2)
+    assert feeds.read_text() == before
+
+
+def test_an_output_in_a_missing_folder_is_one_line_before_any_work(
+        stored: tuple[Path, Path], runner: CliRunner, tmp_path: Path) -> None:
+    db, _ = stored
+    for fmt in ("csv", "json", "markdown"):
+        out = tmp_path / "nowhere" / f"r.{fmt}"
+        r = runner.invoke(main, ["report", "trends", "--db", str(db), "--format", fmt,
+                                 "-o", str(out)])
+        assert "does not exist" in _one_line_error(r, 2)
+
+
+def _damage(db: Path, dest: Path) -> Path:
+    """A copy of `db` whose later pages are overwritten with noise (header intact)."""
+    shutil.copy(db, dest)
+    data = bytearray(dest.read_bytes())
+    pages = len(data) // 4096
+    noise = random.Random(0)
+    for p in range(max(2, pages // 3), pages):
+        data[p * 4096 + 100:p * 4096 + 4000] = bytes(noise.randrange(256) for _ in range(3900))
+    dest.write_bytes(data)
+    return dest
+
+
+@pytest.mark.parametrize("args", [["summary"], ["report", "trends"], ["feeds", "status"],
+                                  ["export", "articles", "-o", "{out}"], ["search", "story"]])
+def test_a_damaged_database_is_one_line_and_leaves_no_partial_output(
+        stored: tuple[Path, Path], runner: CliRunner, tmp_path: Path, args: list[str]) -> None:
+    db, _ = stored
+    bad = _damage(db, tmp_path / "bad.db")
+    out = tmp_path / "out.csv"
+    r = runner.invoke(main, [a.format(out=out) for a in args] + ["--db", str(bad)])
+    if r.exit_code == 0:  # this command's pages were spared: it must have run normally
+        assert "Error" not in r.output
+        return
+    assert "malformed" in _one_line_error(r, 1)
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_damage_is_reported_by_at_least_the_full_reads(stored: tuple[Path, Path],
+                                                       runner: CliRunner,
+                                                       tmp_path: Path) -> None:
+    """Guards the test above: the damage does reach the commands that read everything."""
+    db, _ = stored
+    bad = _damage(db, tmp_path / "bad.db")
+    r = runner.invoke(main, ["export", "articles", "-o", str(tmp_path / "o.csv"),
+                             "--db", str(bad)])
+    assert "database disk image is malformed" in _one_line_error(r, 1)
+
+
+def test_far_dates_are_clear() -> None:
+    today = date(2026, 11, 28)
+    with pytest.raises(UsageError, match="before year 1"):
+        parse_when("800000d", "--since", today=today)
+    with pytest.raises(UsageError, match="before year 1"):
+        parse_when("1000000000000d", "--since", today=today)
+    assert parse_when("9999-12-31", "--until", today=today) == date(2027, 11, 29)
+
+
+def test_an_end_far_ahead_adds_no_empty_periods(stored: tuple[Path, Path],
+                                                runner: CliRunner) -> None:
+    db, _ = stored
+    today = datetime.now(UTC).date().isoformat()
+    plain = runner.invoke(main, ["report", "trends", "--db", str(db), "--format", "csv",
+                                 "--until", today])
+    far = runner.invoke(main, ["report", "trends", "--db", str(db), "--format", "csv",
+                               "--until", "9999-12-31"])
+    assert plain.exit_code == far.exit_code == 0, far.output
+    assert len(far.stdout.splitlines()) == len(plain.stdout.splitlines())
+
+
+def test_analyze_input_not_utf8_is_one_line_and_a_bom_is_fine(runner: CliRunner,
+                                                               tmp_path: Path) -> None:
+    utf16 = tmp_path / "u16.jsonl"
+    utf16.write_text('{"id": "1", "text": "China and Bolivia"}\n', encoding="utf-16")
+    r = runner.invoke(main, ["analyze", "--input", str(utf16)])
+    assert "not UTF-8" in _one_line_error(r, 1)
+    bom = tmp_path / "bom.jsonl"
+    bom.write_text('{"id": "7", "text": "China signed."}\n', encoding="utf-8-sig")
+    r = runner.invoke(main, ["analyze", "--input", str(bom)])
+    assert r.exit_code == 0, r.output
+    assert '"id": "7"' in r.output
+
+
+def test_train_checks_its_output_folder_before_training(runner: CliRunner,
+                                                        tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    r = runner.invoke(main, ["train", "--no-labels", "--out", str(blocker / "models")])
+    assert "cannot write in" in _one_line_error(r, 2)
+
+
+@pytest.mark.parametrize("args", [["feeds", "status", "--days", "0"],
+                                  ["report", "entities", "--top", "0"],
+                                  ["search", "x", "--limit", "-1"]])
+def test_counts_below_one_are_usage_errors(stored: tuple[Path, Path], runner: CliRunner,
+                                           args: list[str]) -> None:
+    db, _ = stored
+    r = runner.invoke(main, [*args, "--db", str(db)])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "is not in the range x>=1" in r.output
+
+
+def test_labels_split_with_commas_or_semicolon_columns_import_nothing(
+        stored: tuple[Path, Path], runner: CliRunner, tmp_path: Path) -> None:
+    db, _ = stored
+    with Store(db, create=False) as s:
+        aid = next(iter(s.db["articles"].rows))["id"]
+    commas = tmp_path / "commas.csv"
+    commas.write_text(f"article_id,themes\n{aid},mining,trade\n")
+    r = runner.invoke(main, ["label", "import", str(commas), "--db", str(db)])
+    assert "separate themes with ';'" in _one_line_error(r, 1)
+    semis = tmp_path / "semis.csv"
+    semis.write_text(f"article_id;themes\n{aid};mining\n")
+    r = runner.invoke(main, ["label", "import", str(semis), "--db", str(db)])
+    assert "separated by ';'" in _one_line_error(r, 1)
+    with Store(db, create=False) as s:
+        assert s.labeled_texts() == []
+
+
+@pytest.mark.parametrize("entry", [{"name": "  ", "url": "x.xml"}, {"name": "a", "url": " "}])
+def test_blank_required_feed_fields_are_missing(tmp_path: Path, entry: dict) -> None:
+    path = write_feeds_yaml(tmp_path / "f.yaml", [entry])
+    with pytest.raises(ConfigError, match="missing required field"):
+        load_feeds(path)
+
+
+def test_a_cut_off_feed_is_a_failure_not_an_empty_success() -> None:
+    feed = Feed(name="t", url="http://example.org/feed")
+    whole = rss(make_items(3))
+    with pytest.raises(ParseError, match="cut off"):
+        parse_feed(whole[: len(whole) * 2 // 3], feed)
+    assert len(parse_feed(whole, feed)) == 3
+
+
+def test_export_of_an_unknown_feed_is_refused(stored: tuple[Path, Path], runner: CliRunner,
+                                              tmp_path: Path) -> None:
+    db, _ = stored
+    out = tmp_path / "e.csv"
+    r = runner.invoke(main, ["export", "articles", "--feed", "nope", "-o", str(out),
+                             "--db", str(db)])
+    assert "no feed named 'nope'" in _one_line_error(r, 2)
+    assert not out.exists()
+
+
+def test_a_database_error_mid_command_is_one_line(stored: tuple[Path, Path], runner: CliRunner,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    """Damage the open-time checks miss surfaces as sqlite3.DatabaseError during a
+    query: one line naming the database, and no half-written output."""
+    db, _ = stored
+
+    def broken(*args: object, **kwargs: object) -> object:
+        yield {"id": "first row"}
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(Store, "iter_articles", broken)
+    out = tmp_path / "e.csv"
+    r = runner.invoke(main, ["export", "articles", "-o", str(out), "--db", str(db)])
+    line = _one_line_error(r, 1)
+    assert f"{db}: the database is damaged" in line and "restore it from a backup" in line
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
