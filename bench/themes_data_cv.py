@@ -10,6 +10,10 @@ Asserts nothing.
 
     python bench/themes_data_cv.py                      # all other parts, and none
     python bench/themes_data_cv.py --extra part-d.jsonl
+    python bench/themes_data_cv.py --add new.jsonl      # the other parts, and them plus new
+
+`--add` takes labelled files outside the corpus (written for it, not yet in it), so a
+new part can be judged before it joins.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ def main() -> None:
     ap.add_argument("--base", default="ABC", help="first letters of the ids scored")
     ap.add_argument("--extra", nargs="*", help="files in models/corpus/themes to add "
                     "(default: every part whose ids are not in --base)")
+    ap.add_argument("--add", nargs="*", type=Path, default=[],
+                    help="labelled JSON Lines files outside the corpus: compare the extra "
+                    "parts alone with the extra parts plus these")
     args = ap.parse_args()
     names = th.theme_names()
     train, _ = th.split(th.read_corpus())
@@ -50,8 +57,12 @@ def main() -> None:
         ids = {r["id"] for f in args.extra
                for r in th.read_labeled(th.CORPUS_DIR / f, themes=names)}
         extra = [r for r in train if r["id"] in ids]
-    print(f"{len(base)} training passages scored out of fold; {len(extra)} extra")
-    for label, rows in (("without the extra parts", []), ("with them", extra)):
+    added = [r for f in args.add for r in th.read_labeled(f, themes=names)]
+    print(f"{len(base)} training passages scored out of fold; {len(extra)} extra"
+          + (f"; {len(added)} added" if added else ""))
+    runs = ((("the extra parts", extra), ("them and the added files", extra + added))
+            if args.add else (("without the extra parts", []), ("with them", extra)))
+    for label, rows in runs:
         macro, tagged, checks = out_of_fold(base, rows, names)
         print(f"{label:24s} macro-F1 {macro:.4f}; hard negatives tagged {tagged} of {checks}")
 

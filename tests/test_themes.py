@@ -336,11 +336,6 @@ def test_a_model_without_embedding_part_still_loads(shipped: themes.ThemeModel,
         themes.columns(text)))
 
 
-# Known shortfall, reported in issue 4: the shipped model measures macro-F1 0.846 on the
-# held-out split (audited labels, models/corpus/themes-audit.jsonl). strict=True makes
-# this test fail the day the model reaches the target without this marker being removed.
-@pytest.mark.xfail(strict=True, reason="shipped theme model is below the macro-F1 0.85 "
-                   "target (0.846 measured); issue 4 stays open")
 def test_shipped_model_meets_macro_target_on_the_held_out_split(
     shipped: themes.ThemeModel,
 ) -> None:
