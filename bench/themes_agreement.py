@@ -58,9 +58,10 @@ def main() -> None:
     test_ids = {r["id"] for r in test_rows}
     agreement([a for a in audit if a["id"][0] in "ABC"], names, "parts a-c")
     agreement([a for a in audit if a["id"] in test_ids], names, "the test split (parts a-c)")
-    later = [a for a in audit if a["id"][0] not in "ABC"]
-    if later:
-        agreement(later, names, "parts d and e1-e4")
+    for letters, title in (("DE", "parts d and e1-e4"), ("F", "parts f1-f6")):
+        group = [a for a in audit if a["id"][0] in letters]
+        if group:
+            agreement(group, names, title)
     model = th.ThemeModel.load()
     original = {a["id"]: a["original"] for a in audit}
     for label, rows in (
