@@ -323,7 +323,6 @@ SPANISH_TERMS: dict[str, str] = {
     str(k): str(v)
     for k, v in yaml.safe_load((DATA / "themes_es.yaml").read_text(encoding="utf-8")).items()
 }
-_SPACE = re.compile(r"\s+")
 _MARKS = re.compile(r"[\u0300-\u036f]")
 _WORD = re.compile(r"\w+")
 
@@ -331,7 +330,7 @@ _WORD = re.compile(r"\w+")
 def prepare(text: str) -> str:
     """Whitespace collapsed, cut at WORD_CHARS, lowercased, accents folded,
     theme-bearing Spanish words put in English (done once for both vectorisers)."""
-    cut = _SPACE.sub(" ", text[:WORD_CHARS * 2]).strip()[:WORD_CHARS].lower()
+    cut = " ".join(text[:WORD_CHARS * 2].split())[:WORD_CHARS].lower()
     folded = _MARKS.sub("", unicodedata.normalize("NFKD", cut))
     if SPANISH_TERMS.keys().isdisjoint(_WORD.findall(folded)):  # the usual English case
         return folded
