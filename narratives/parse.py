@@ -14,7 +14,7 @@ import re
 import time
 import warnings
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -111,6 +111,21 @@ def _utc_iso(struct: time.struct_time | None) -> str | None:
         return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     except (OverflowError, ValueError, OSError):
         return None
+
+
+#: Item dates before this are placeholders (the Unix epoch, 1900), not news dates.
+EARLIEST = "1990-01-01T00:00:00Z"
+#: Item dates more than this ahead of the fetch are clock or feed errors.
+AHEAD = timedelta(days=2)
+
+
+def _plausible(iso: str | None, fetched: str) -> str | None:
+    """`iso` if it can be a news item's date, else None (the date is then taken from
+    elsewhere), so one bogus date cannot stretch every trend report over decades."""
+    if iso is None or iso < EARLIEST:
+        return None
+    latest = datetime.strptime(fetched, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) + AHEAD
+    return None if iso > latest.strftime("%Y-%m-%dT%H:%M:%SZ") else iso
 
 
 def _entry_text(entry: Any) -> str:
@@ -229,12 +244,13 @@ def iter_articles(
         link = entry.get("link")
         canonical = canonical_url(link)
         guid = entry.get("id") or None
-        published = _utc_iso(entry.get("published_parsed"))
+        published = _plausible(_utc_iso(entry.get("published_parsed")), fetched)
         source = "published"
         if published is None:
             with warnings.catch_warnings():  # feedparser's updated->published alias notice
                 warnings.simplefilter("ignore", DeprecationWarning)
-                published, source = _utc_iso(entry.get("updated_parsed")), "updated"
+                published = _plausible(_utc_iso(entry.get("updated_parsed")), fetched)
+                source = "updated"
         if published is None:
             published, source = fetched, "fetched"
         author = entry.get("author") or None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import queue
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -21,7 +22,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from .config import FeedsConfig, Settings
-from .errors import FetchError, LockedError, ParseError
+from .errors import FetchError, LockedError, ParseError, StoreError
 from .fetch import Fetcher, FetchResult, host_of, polite_sleep
 from .parse import parse_feed
 from .records import ActorTone, Analysis, Article, Feed, FeedResult, RunSummary
@@ -78,7 +79,17 @@ def _fetch_one(fetcher: Fetcher, feed: Feed, state: dict[str, Any]) -> _Fetched:
 
 
 def ingest_lock(db_path: str | Path, *, wait: bool = False) -> FileLock:
-    """Acquire the per-database ingest lock; raise LockedError if another run holds it."""
+    """Acquire the per-database ingest lock; raise LockedError if another run holds it,
+    and StoreError if the database's folder cannot be written (a lock file that cannot
+    be created would otherwise look like a lock held by another run)."""
+    folder = Path(db_path).resolve().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise StoreError(f"{db_path}: cannot write in {folder} ({exc.strerror}); choose a "
+                         "--db in a folder you can write") from None
     lock = FileLock(f"{db_path}.lock")
     try:
         lock.acquire(timeout=-1 if wait else 0)

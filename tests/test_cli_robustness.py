@@ -237,3 +237,27 @@ def test_a_database_error_mid_command_is_one_line(stored: tuple[Path, Path], run
     line = _one_line_error(r, 1)
     assert f"{db}: the database is damaged" in line and "restore it from a backup" in line
     assert not out.exists() and not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+
+
+def test_a_database_folder_that_cannot_be_written_is_not_called_a_lock(
+        tmp_path: Path, runner: CliRunner) -> None:
+    feeds = write_feeds_yaml(tmp_path / "f.yaml", [{"name": "a", "url": "x.xml"}])
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    r = runner.invoke(main, ["ingest", "--feeds", str(feeds), "--db", str(blocker / "n.db"),
+                             "--wait"])
+    line = _one_line_error(r, 1)
+    assert "cannot write in" in line and "another narratives run" not in line
+
+
+def test_placeholder_and_future_item_dates_fall_back() -> None:
+    feed = Feed(name="t", url="http://example.org/feed")
+    items = [{"title": "epoch", "link": "http://x/1", "pubDate": "Thu, 01 Jan 1970 00:00:00 GMT"},
+             {"title": "ahead", "link": "http://x/2", "pubDate": "Mon, 01 Jan 2099 00:00:00 GMT"},
+             {"title": "fine", "link": "http://x/3", "pubDate": "Mon, 02 Nov 2026 10:00:00 GMT"}]
+    fetched = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    got = {a.title: (a.published, a.published_source)
+           for a in parse_feed(rss(items), feed, fetched_at=fetched)}
+    assert got["epoch"] == ("2026-11-28T12:00:00Z", "fetched")
+    assert got["ahead"] == ("2026-11-28T12:00:00Z", "fetched")
+    assert got["fine"] == ("2026-11-02T10:00:00Z", "published")
