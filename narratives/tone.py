@@ -643,6 +643,9 @@ def train(*, corpus: Path = CORPUS, out_dir: Path = MODELS, analyzer: Any = None
     import skops.io as sio
 
     rows = read_corpus(corpus)
+    if not rows:
+        raise ConfigError(f"{corpus}: no labelled examples; one JSON object per line with "
+                          "id, actor, text, tone and frame")
     texts = sorted({r["text"] for r in rows})
     analyses: dict[str, Analysis] = {}
     if analyzer is not None:

@@ -261,3 +261,37 @@ def test_placeholder_and_future_item_dates_fall_back() -> None:
     assert got["epoch"] == ("2026-11-28T12:00:00Z", "fetched")
     assert got["ahead"] == ("2026-11-28T12:00:00Z", "fetched")
     assert got["fine"] == ("2026-11-02T10:00:00Z", "published")
+
+
+def test_cron_checks_the_feed_list_it_schedules(tmp_path: Path, runner: CliRunner) -> None:
+    r = runner.invoke(main, ["cron", "--feeds", str(tmp_path / "missing.yaml")])
+    assert r.exit_code == 2 and "missing.yaml" in r.output and "Traceback" not in r.output
+    assert "* * *" not in r.output
+
+
+def test_ingest_with_every_feed_disabled_says_so(tmp_path: Path, runner: CliRunner) -> None:
+    feeds = write_feeds_yaml(tmp_path / "f.yaml",
+                             [{"name": "a", "url": "x.xml", "enabled": False}])
+    r = runner.invoke(main, ["ingest", "--feeds", str(feeds), "--db", str(tmp_path / "n.db")])
+    assert "every feed is disabled" in _one_line_error(r, 2)
+    assert not (tmp_path / "n.db").exists()
+
+
+def test_an_empty_narratives_db_variable_means_the_default(
+        stored: tuple[Path, Path], runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    db, _ = stored
+    monkeypatch.chdir(db.parent)
+    db.rename(db.parent / "narratives.db")
+    r = runner.invoke(main, ["summary"], env={"NARRATIVES_DB": "  "})
+    assert r.exit_code == 0, r.output
+    assert "30 articles" in r.output
+
+
+def test_train_tone_on_an_empty_corpus_says_so_and_writes_nothing(tmp_path: Path) -> None:
+    from narratives import tone
+
+    corpus = tmp_path / "empty.jsonl"
+    corpus.write_text("\n")
+    with pytest.raises(ConfigError, match="no labelled examples"):
+        tone.train(corpus=corpus, out_dir=tmp_path / "models")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.jsonl"]

@@ -141,7 +141,7 @@ def db_option(f: F) -> F:
         "--db",
         "db_path",
         type=click.Path(dir_okay=False, path_type=Path),
-        default=lambda: os.environ.get("NARRATIVES_DB", DEFAULT_DB),
+        default=lambda: os.environ.get("NARRATIVES_DB", "").strip() or DEFAULT_DB,
         show_default="$NARRATIVES_DB or narratives.db",
         help="SQLite database file.",
     )(f)

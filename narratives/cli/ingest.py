@@ -54,6 +54,9 @@ def ingest(
     """
     config = load_feeds(feeds_path)  # validated before anything is touched
     selected = config.select(only)
+    if not selected:
+        raise UsageError(f"{feeds_path}: every feed is disabled (enabled: false); enable one "
+                         "or name it with --only")
     interactive = sys.stderr.isatty() and not quiet
     lock = pipeline.ingest_lock(db_path, wait=wait)
     try:
@@ -283,6 +286,7 @@ def cron(feeds_path: Path, db_path: Path, at: str, log_path: Path | None) -> Non
             raise ValueError
     except ValueError:
         raise UsageError(f"--time: {at!r} is not a time of day; use HH:MM such as 06:15") from None
+    load_feeds(feeds_path)  # a daily run of a missing or broken feed list would fail daily
     exe = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "narratives" else None
     exe_s = str(exe) if exe else "narratives"
     feeds_abs, db_abs = feeds_path.resolve(), db_path.resolve()
