@@ -106,9 +106,11 @@ def make_filters(
     if s and u and s > u:
         raise UsageError(f"--since {s} is after --until {u}")
     valid_themes = theme_names()
+    by_lower = {t.lower(): t for t in valid_themes}
     for t in themes:
-        if t not in valid_themes:
+        if t.strip().lower() not in by_lower:
             raise UsageError(f"--theme: unknown theme {t!r}; valid: {', '.join(valid_themes)}")
+    themes = [by_lower[t.strip().lower()] for t in themes]  # --theme Mining is mining
     known_actors = store.known_actors()
     norm_actors = []
     for a in actors:

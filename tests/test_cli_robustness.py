@@ -295,3 +295,14 @@ def test_train_tone_on_an_empty_corpus_says_so_and_writes_nothing(tmp_path: Path
     with pytest.raises(ConfigError, match="no labelled examples"):
         tone.train(corpus=corpus, out_dir=tmp_path / "models")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.jsonl"]
+
+
+def test_theme_filter_ignores_case(stored: tuple[Path, Path], runner: CliRunner) -> None:
+    db, _ = stored
+    lower = runner.invoke(main, ["report", "trends", "--db", str(db), "--theme", "mining",
+                                 "--format", "json"])
+    upper = runner.invoke(main, ["report", "trends", "--db", str(db), "--theme", "Mining",
+                                 "--format", "json"])
+    assert lower.exit_code == upper.exit_code == 0, upper.output
+    assert upper.stdout == lower.stdout
+    assert '"themes": [\n      "mining"' in upper.stdout
