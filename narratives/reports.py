@@ -131,9 +131,17 @@ def make_filters(
         if not any(src.lower() in (f.lower(), (o or "").lower()) for f, o in feeds):
             valid = ", ".join(sorted({o or f for f, o in feeds}))
             raise UsageError(f"--source: unknown feed or outlet {src!r}; valid: {valid}")
+    langs = tuple(x.strip().lower() for x in languages)
+    if langs:
+        known_languages = store.known_languages()
+        for lang in langs:
+            if lang not in known_languages:
+                valid = ", ".join(sorted(known_languages)) or "(none stored yet)"
+                raise UsageError(f"--lang: no stored article is in language {lang!r}; "
+                                 f"stored languages: {valid}")
     return Filters(since=s, until=u, countries=tuple(codes), themes=tuple(themes),
                    actors=tuple(norm_actors), sources=tuple(sources), state_backed=state_backed,
-                   languages=tuple(x.lower() for x in languages))
+                   languages=langs)
 
 
 @dataclass

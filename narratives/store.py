@@ -627,6 +627,10 @@ class Store:
     def known_countries(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT DISTINCT code FROM article_countries")}
 
+    def known_languages(self) -> set[str]:
+        return {r[0] for r in self.db.execute(
+            "SELECT DISTINCT language FROM article_facts WHERE language IS NOT NULL")}
+
     def feed_names_and_outlets(self) -> list[tuple[str, str | None]]:
         return [(r[0], r[1]) for r in self.db.execute("SELECT name, outlet FROM feeds")]
 

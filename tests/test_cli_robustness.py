@@ -306,3 +306,34 @@ def test_theme_filter_ignores_case(stored: tuple[Path, Path], runner: CliRunner)
     assert lower.exit_code == upper.exit_code == 0, upper.output
     assert upper.stdout == lower.stdout
     assert '"themes": [\n      "mining"' in upper.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["report", "trends", "--by", "year"], "Error: Invalid value for '--by'"),
+    (["report", "bogus"], "Error: No such command 'bogus'"),
+    (["--bogus"], "Error: No such option '--bogus'"),
+    (["search", "lithium", "--limit", "0"], "Error: Invalid value for '--limit'"),
+])
+def test_usage_errors_are_one_line_naming_the_help(runner: CliRunner, args: list[str],
+                                                   message: str) -> None:
+    r = runner.invoke(main, args)
+    lines = r.stderr.strip().splitlines()
+    assert r.exit_code == 2 and len(lines) == 1, r.stderr
+    assert lines[0].startswith(message) and "-h')" in lines[0]
+
+
+def test_an_unstored_language_is_refused_with_the_stored_ones(
+        tmp_path: Path, server: FeedServer, runner: CliRunner) -> None:
+    server.routes["/es"] = Route(body=rss(make_items(3)))
+    feeds = write_feeds_yaml(tmp_path / "feeds.yaml",
+                             [{"name": "es", "url": server.url("/es"), "language": "es"}],
+                             settings={"host_delay": 0.01})
+    db = tmp_path / "n.db"
+    r = runner.invoke(main, ["ingest", "--feeds", str(feeds), "--db", str(db), "--no-analyze"])
+    assert r.exit_code == 0, r.output
+    ok = runner.invoke(main, ["report", "trends", "--db", str(db), "--lang", "ES"])
+    assert ok.exit_code == 0, ok.output
+    bad = runner.invoke(main, ["report", "trends", "--db", str(db), "--lang", "english"])
+    assert bad.exit_code == 2
+    assert bad.stderr.strip() == ("Error: --lang: no stored article is in language 'english'; "
+                                  "stored languages: es")

@@ -59,6 +59,21 @@ def check_outputs(params: Mapping[str, Any]) -> None:
                              "writing it would destroy it, so choose another file")
 
 
+class OneLineUsageError(click.UsageError):
+    """A usage error shown as one line that says what to fix and where the help is
+    (click's own shows the usage line, a hint and the error on four lines)."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        where = f" (see '{self.ctx.command_path} -h')" if self.ctx is not None else ""
+        click.echo(f"Error: {self.format_message()}{where}", err=True)
+
+
+def _one_line(exc: click.UsageError) -> OneLineUsageError:
+    if isinstance(exc, OneLineUsageError):
+        return exc
+    return OneLineUsageError(exc.format_message(), exc.ctx)
+
+
 class NarrativesCommand(click.Command):
     """A command whose output files are checked before it runs."""
 
@@ -75,9 +90,18 @@ class NarrativesGroup(click.Group):
     command_class = NarrativesCommand
     group_class = type  # subgroups are NarrativesGroups too
 
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # a subcommand's options, or an unknown command
+            raise _one_line(exc) from None
         except NarrativesError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
