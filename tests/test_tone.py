@@ -131,7 +131,7 @@ def test_shipped_model_card_matches_a_fresh_measurement(
     assert card["metrics"]["tone_macro_f1"] > lexicon["tone"]["macro_f1"]
 
 
-# Known shortfall, reported in issue 5: the shipped model measures tone macro-F1 0.614 and
+# Known shortfall, reported in issue 5: the shipped model measures tone macro-F1 0.655 and
 # frame 0.632 on the fixed split, where a second annotator agrees with the gold labels at
 # 0.899 and 0.724 (python bench/tone_agreement.py). strict=True makes this test fail the
 # day the model reaches the targets without this marker being removed.
