@@ -3,8 +3,10 @@
 5-fold cross-validation over the training examples of models/corpus/tone.jsonl,
 grouped by passage, with the examples of FILE (default models/corpus/tone-pending.jsonl)
 added to every training fold and never scored: tone and frame macro-F1 on the same
-examples, with and without them. Also the figures on the fixed test split, for
-information only. Asserts nothing.
+examples, with and without them, and the change of their sum fold by fold with its mean
+and standard error. A batch of examples joins tone.jsonl when that mean is positive and
+at least twice its standard error (a smaller change is within the noise of the folds).
+Also the figures on the fixed test split, for information only. Asserts nothing.
 
     python bench/tone_data_cv.py [FILE]
 """
@@ -48,12 +50,19 @@ def main() -> None:
     folds = list(GroupKFold(5).split(train, groups=[passage[e.id] for e in train]))
     print(f"{len(train)} training examples scored out of fold; {len(extra)} added from "
           f"{extra_path.name}")
+    per_fold = {}
     for label, added in (("without them", []), ("with them", extra)):
-        cv = np.mean([scores([train[i] for i in a] + added, [train[i] for i in b])
-                      for a, b in folds], axis=0)
+        per_fold[label] = np.array([scores([train[i] for i in a] + added,
+                                           [train[i] for i in b]) for a, b in folds])
+        cv = per_fold[label].mean(axis=0)
         t = scores(train + added, test)
         print(f"{label:13s} CV tone {cv[0]:.3f} frame {cv[1]:.3f} | fixed test split tone "
               f"{t[0]:.3f} frame {t[1]:.3f}")
+    change = (per_fold["with them"] - per_fold["without them"]).sum(axis=1)
+    se = change.std(ddof=1) / np.sqrt(len(change))
+    verdict = "join" if change.mean() > 0 and change.mean() >= 2 * se else "stay out"
+    print(f"change of tone+frame per fold: {' '.join(f'{c:+.4f}' for c in change)}; mean "
+          f"{change.mean():+.4f}, standard error {se:.4f}: they {verdict}")
 
 
 if __name__ == "__main__":
