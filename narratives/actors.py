@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -432,6 +433,24 @@ class ActorMatcher:
 
         return (ent.start < start and capitalised(start - 1)) or (
             end < ent.end and capitalised(end))
+
+
+class MatchIndex:
+    """The matches of one doc by start token, so the few that can overlap an entity
+    are found by bisection: `resolve` over every match, for every entity, grows with
+    the square of an article's length."""
+
+    def __init__(self, matches: Sequence[Match]) -> None:
+        self.matches = matches
+        self.order = sorted(range(len(matches)), key=lambda i: matches[i].start)
+        self.starts = [matches[i].start for i in self.order]
+        self.longest = max((m.end - m.start for m in matches), default=0)
+
+    def resolve(self, ent: Span) -> Match | None:
+        """`resolve(ent, matches)`, looking only at matches that start close enough."""
+        lo = bisect_right(self.starts, ent.start - self.longest)
+        hi = bisect_left(self.starts, ent.end)
+        return resolve(ent, [self.matches[i] for i in sorted(self.order[lo:hi])])
 
 
 def resolve(ent: Span, matches: Sequence[Match]) -> Match | None:

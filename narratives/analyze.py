@@ -18,7 +18,7 @@ from spacy.attrs import IDX, SENT_START
 from spacy.tokens import Doc, Span
 
 from . import nlp as nlp_mod
-from .actors import ENTITY_LABELS, ActorMatcher, Match, load_registry, resolve
+from .actors import ENTITY_LABELS, ActorMatcher, MatchIndex, load_registry
 from .countries import CountryFinder, load_gazetteer
 from .records import ActorMention, Analysis, Entity
 
@@ -105,16 +105,17 @@ class Analyzer:
         places = self.country_finder.find(doc, ents=ents, pattern_blocks=pattern_blocks)
         countries = self.country_finder.weigh(
             places, [sentence_of(m.start) for m in places], title_sentences=title_sentences)
+        index = MatchIndex(matches)
         return Analysis(
             article_id=article_id,
             sentences=tuple(sentences),
-            entities=self._entities(ents, matches, sentence_of),
-            actors=self._actors(ents, matches, sentence_of),
+            entities=self._entities(ents, index, sentence_of),
+            actors=self._actors(ents, index, sentence_of),
             countries=countries,
             provenance=dict(self.provenance),
         )
 
-    def _entities(self, ents: Sequence[Span], matches: list[Match],
+    def _entities(self, ents: Sequence[Span], index: MatchIndex,
                   sentence_of: Any) -> tuple[Entity, ...]:
         groups: dict[tuple[str, str], dict[str, Any]] = {}
         for ent in ents:
@@ -132,7 +133,7 @@ class Analyzer:
             if s not in g["sentences"]:
                 g["sentences"].append(s)
             if g["actor"] is None:
-                m = resolve(ent, matches)
+                m = index.resolve(ent)
                 if m is not None:
                     g["actor"], g["kind"] = m.label, m.kind
         return tuple(
@@ -141,24 +142,23 @@ class Analyzer:
             for (text, label), g in groups.items()
         )
 
-    def _actors(self, ents: Sequence[Span], matches: list[Match],
+    def _actors(self, ents: Sequence[Span], index: MatchIndex,
                 sentence_of: Any) -> tuple[ActorMention, ...]:
         by_actor: dict[str, dict[str, Any]] = {}
-        for m in matches:
+        ent_starts = [ent.start for ent in ents]  # in doc order, never overlapping
+        for m in index.matches:
             a = by_actor.setdefault(m.label, {"mentions": 0, "entities": [], "sentences": []})
             a["mentions"] += 1
             surface = m.text
             # Report the whole named entity ("the Chinese Foreign Ministry") when the
-            # mention is the main actor reference inside it.
-            for ent in ents:
-                if ent.start <= m.start and m.end <= ent.end:
-                    if ent.label_ in ENTITY_LABELS and ent.label_ != "MONEY":
-                        best = resolve(ent, matches)
-                        if best is m:
-                            surface = _clean(ent.text) or surface
-                    break
-                if ent.start > m.start:
-                    break
+            # mention is the main actor reference inside it: the only entity that can
+            # contain the mention is the last one starting at or before it.
+            k = bisect_right(ent_starts, m.start) - 1
+            if k >= 0 and m.end <= ents[k].end:
+                ent = ents[k]
+                if ent.label_ in ENTITY_LABELS and ent.label_ != "MONEY":
+                    if index.resolve(ent) is m:
+                        surface = _clean(ent.text) or surface
             pair = (surface, m.kind)
             if pair not in a["entities"]:
                 a["entities"].append(pair)

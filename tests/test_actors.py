@@ -188,3 +188,28 @@ def test_custom_registry_is_used(tmp_path: Path) -> None:
     [res] = a.analyze([("1", "", "The Martian Council met. China was absent.")])
     assert [m.actor for m in res.actors] == ["Mars"]
     assert res.provenance["actor_registry"] == "test-7"
+
+
+def test_match_index_resolves_like_a_scan_of_every_match() -> None:
+    """The bisection index picks the same match as `resolve` over all matches, for
+    every span, with overlapping and nested matches of several lengths."""
+    import random
+
+    import spacy
+    from spacy.tokens import Span
+
+    from narratives.actors import Match, MatchIndex, resolve
+
+    rng = random.Random(0)
+    doc = spacy.blank("en")(" ".join(f"w{i}" for i in range(60)))
+    matches = []
+    for _ in range(40):
+        start = rng.randrange(58)
+        end = start + rng.choice((1, 1, 2, 3, 5))
+        matches.append(Match(start, min(end, 60), rng.choice(("US", "China")), "government",
+                             "x"))
+    index = MatchIndex(matches)
+    spans = [Span(doc, s, e) for s in range(60) for e in range(s + 1, min(s + 8, 61))]
+    assert any(resolve(span, matches) is not None for span in spans)
+    assert all(index.resolve(span) is resolve(span, matches) for span in spans)
+    assert MatchIndex([]).resolve(spans[0]) is None
