@@ -257,10 +257,15 @@ def test_evidence_ranking_follows_the_predicted_labels() -> None:
 
 
 def test_pending_tone_examples_are_valid_and_can_join_the_corpus() -> None:
-    """models/corpus/tone-pending.jsonl (written, measured, not used yet) stays usable:
-    valid rows whose ids collide neither with the corpus nor with each other."""
-    pending = tone.read_corpus(tone.CORPUS.with_name("tone-pending.jsonl"))
+    """models/corpus/tone-pending*.jsonl (written, measured, not used yet) stay usable:
+    valid rows whose ids collide neither with the corpus nor with each other, and
+    whose passages are not in the corpus."""
+    files = sorted(tone.CORPUS.parent.glob("tone-pending*.jsonl"))
+    assert [f.name for f in files] == ["tone-pending-TI.jsonl", "tone-pending.jsonl"]
+    pending = [r for f in files for r in tone.read_corpus(f)]
     ids = [r["id"] for r in pending]
-    assert len(ids) >= 200 and len(ids) == len(set(ids))
-    assert not {r["id"] for r in tone.read_corpus()}.intersection(ids)
-    assert all(r["actor"] and r["language"] == "en" for r in pending)
+    assert len(ids) >= 900 and len(ids) == len(set(ids))
+    corpus = tone.read_corpus()
+    assert not {r["id"] for r in corpus}.intersection(ids)
+    assert not {r["text"] for r in corpus}.intersection(r["text"] for r in pending)
+    assert all(r["actor"] and r["language"] in ("en", "es") for r in pending)
