@@ -322,6 +322,13 @@ def test_usage_errors_are_one_line_naming_the_help(runner: CliRunner, args: list
     assert lines[0].startswith(message) and "-h')" in lines[0]
 
 
+@pytest.mark.parametrize("args", [[], ["report"], ["export"]])
+def test_a_group_without_a_command_shows_its_help(runner: CliRunner, args: list[str]) -> None:
+    r = runner.invoke(main, args, prog_name="narratives")
+    assert r.output.startswith("Usage: narratives") and "Error" not in r.output
+    assert "Commands:" in r.output
+
+
 def test_an_unstored_language_is_refused_with_the_stored_ones(
         tmp_path: Path, server: FeedServer, runner: CliRunner) -> None:
     server.routes["/es"] = Route(body=rss(make_items(3)))

@@ -68,8 +68,14 @@ class OneLineUsageError(click.UsageError):
         click.echo(f"Error: {self.format_message()}{where}", err=True)
 
 
-def _one_line(exc: click.UsageError) -> OneLineUsageError:
-    if isinstance(exc, OneLineUsageError):
+#: Raised when a group is run without a command: click shows the group's help.
+_HELP_INSTEAD: tuple[type[click.UsageError], ...] = tuple(
+    getattr(click.exceptions, name) for name in ("NoArgsIsHelpError",)
+    if hasattr(click.exceptions, name))
+
+
+def _one_line(exc: click.UsageError) -> click.UsageError:
+    if isinstance(exc, (OneLineUsageError, *_HELP_INSTEAD)):
         return exc
     return OneLineUsageError(exc.format_message(), exc.ctx)
 
