@@ -414,13 +414,13 @@ def actor_document(analysis: Analysis, actor: str, context: int = CONTEXT,
                    cache: dict[tuple[int, str], str] | None = None,
                    own_parts: list[tuple[int, list[str], str]] | None = None) -> str | None:
     """The trained model's input for one actor: the words of its sentences and
-    `context` neighbours on each side, masked and lowercased; then every word again, prefixed by its
-    sentence's role (OWN_ the actor alone, MIX_ with another actor, OTH_ another
-    actor alone, NON_ none) and, unmasked, by the actor's group; then the words near
-    the actor in its own sentences (`near_words`). The parts are joined by EXTRA.
-    None if absent. `cache`, shared by the actors of one analysis, keeps the group-marked words;
-    `own_parts`, if given, receives (sentence index, words of the masked sentence,
-    role) of each of the actor's own sentences the document holds."""
+    `context` neighbours on each side, masked and lowercased; then every word again,
+    prefixed by its sentence's role (OWN_ the actor alone, MIX_ with another actor,
+    OTH_ another actor alone, NON_ none) and, unmasked, by the actor's group; then the
+    words near the actor in its own sentences (`near_words`). The parts are joined by
+    EXTRA. None if absent. `cache`, shared by the actors of one analysis, keeps the
+    group-marked words; `own_parts`, if given, receives (sentence index, words of the
+    masked sentence, role) of each of the actor's own sentences the document holds."""
     mention = next((m for m in analysis.actors if m.actor == actor), None)
     if mention is None:
         return None
