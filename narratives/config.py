@@ -182,12 +182,17 @@ def _load_feed(path: Path, index: int, entry: Any, seen: set[str]) -> Feed:
         raise ConfigError(f"{where}: duplicate name {name!r}; feed names must be unique")
     seen.add(name)
     url = entry["url"].strip()
-    scheme = urlsplit(url).scheme.lower()
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise ConfigError(f"{where}: field 'url' is not a valid URL ({exc}): {url!r}") from None
+    scheme = parts.scheme.lower()
     if len(scheme) > 1 and scheme not in URL_SCHEMES:
         raise ConfigError(
             f"{where}: field 'url' has scheme {scheme!r}; use http, https, file or a local path"
         )
-    if scheme in ("http", "https") and not urlsplit(url).netloc:
+    if scheme in ("http", "https") and not parts.hostname:
         raise ConfigError(f"{where}: field 'url' has no host: {url!r}")
     url = resolve_url(url, path.parent)
     country = entry.get("country")

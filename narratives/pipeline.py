@@ -125,9 +125,7 @@ def ingest(
 
     todo: dict[str, list[tuple[Feed, dict]]] = defaultdict(list)
     for feed in feeds:
-        state = store.feed_state(feed.name)
-        if state["url"] != feed.url:  # a new URL starts without validators
-            state["etag"] = state["last_modified"] = state["body_hash"] = None
+        state = store.feed_state(feed.name)  # a changed URL was reset by sync_feeds
         next_attempt = state["next_attempt"]
         if not force and next_attempt and next_attempt > now.strftime("%Y-%m-%dT%H:%M:%SZ"):
             done(FeedResult(feed=feed.name, ok=True, skipped=True,

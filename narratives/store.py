@@ -294,14 +294,23 @@ class Store:
     # -- feeds and runs ---------------------------------------------------------------
 
     def sync_feeds(self, feeds: Iterable[Feed]) -> None:
-        """Record each configured feed's metadata, keeping its fetch state."""
+        """Record each configured feed's metadata, keeping its fetch state; a feed
+        whose URL changed starts afresh: no validators or body hash of the old URL
+        (they could make the new one look unchanged), no back-off from its failures."""
         with self.db.atomic():
             for feed in feeds:
                 self.db.execute(
                     """INSERT INTO feeds (name, url, outlet, country, language, state_backed,
                            tags, enabled)
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                       ON CONFLICT(name) DO UPDATE SET url=excluded.url,
+                       ON CONFLICT(name) DO UPDATE SET
+                           etag=iif(url IS excluded.url, etag, NULL),
+                           last_modified=iif(url IS excluded.url, last_modified, NULL),
+                           body_hash=iif(url IS excluded.url, body_hash, NULL),
+                           consecutive_failures=iif(url IS excluded.url,
+                                                    consecutive_failures, 0),
+                           next_attempt=iif(url IS excluded.url, next_attempt, NULL),
+                           url=excluded.url,
                            outlet=excluded.outlet, country=excluded.country,
                            language=excluded.language, state_backed=excluded.state_backed,
                            tags=excluded.tags, enabled=excluded.enabled""",

@@ -4,9 +4,11 @@ numbers, labels split with the wrong separator, blank feed fields, cut-off feeds
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import sqlite3
+import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -74,6 +76,42 @@ def test_an_output_that_is_the_feed_list_is_refused(stored: tuple[Path, Path],
     r = runner.invoke(main, ["feeds", "list", "--feeds", str(feeds), "-o", str(feeds)])
     assert "is the feed list" in _one_line_error(r, 2)
     assert feeds.read_text() == before
+
+
+def test_an_output_that_is_a_model_file_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    """evaluate reads a model; -o must not write over it or any shipped model file."""
+    from narratives.cli import MODELS_DIR
+    model = sorted(MODELS_DIR.glob("themes-*.skops"))[-1]
+    before = model.read_bytes()
+    for args in (["evaluate", "-o", str(model)], ["evaluate", "--model", str(model), "-o",
+                                                   str(model)]):
+        r = runner.invoke(main, args)
+        assert "models folder" in _one_line_error(r, 2) or "is the model" in r.output
+    assert model.read_bytes() == before
+
+
+def test_an_output_that_is_a_device_or_a_link_stays_one(stored: tuple[Path, Path],
+                                                       runner: CliRunner, tmp_path: Path) -> None:
+    """Files are written whole by renaming a temporary file over them; a named pipe or a
+    device (/dev/stdout) must be written to, not replaced, and a symbolic link keeps
+    pointing at its (new) target."""
+    db, _ = stored
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    r = runner.invoke(main, ["export", "articles", "--db", str(db), "-o", str(fifo)])
+    assert r.exit_code == 0, r.output
+    assert fifo.is_fifo()
+    reader.join(timeout=10)
+    assert got and got[0].count(b"\n") > 30
+    target = tmp_path / "real.csv"
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    r = runner.invoke(main, ["export", "articles", "--db", str(db), "-o", str(link)])
+    assert r.exit_code == 0, r.output
+    assert link.is_symlink() and target.read_text(encoding="utf-8").count("\n") > 30
 
 
 def test_an_output_in_a_missing_folder_is_one_line_before_any_work(

@@ -104,3 +104,22 @@ def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
         with pytest.raises(ValueError):
             s.save_feed("t", broken, status=200, etag=None, last_modified=None)
         assert s.db["articles"].count == 0
+
+
+def test_a_feed_whose_url_changed_starts_afresh(tmp_path: Path) -> None:
+    """Validators and back-off belong to a URL: the new one is fetched in full, at once."""
+    with _store(tmp_path) as s:
+        s.record_not_modified("t", 304, etag='"v1"', last_modified="Mon, 02 Nov 2026 10:00:00 GMT")
+        s.record_failure("t", run_id=None, error="HTTP 500", status=500,
+                         next_attempt="2999-01-01T00:00:00Z")
+        s.sync_feeds([FEED])  # same URL: state kept
+        kept = s.feed_state("t")
+        assert (kept["etag"], kept["consecutive_failures"]) == ('"v1"', 1)
+        assert kept["next_attempt"] == "2999-01-01T00:00:00Z"
+        moved = Feed(name="t", url="https://example.org/new-rss")
+        s.sync_feeds([moved])
+        state = s.feed_state("t")
+        assert state["url"] == moved.url
+        assert state["etag"] is None and state["last_modified"] is None
+        assert state["body_hash"] is None and state["next_attempt"] is None
+        assert state["consecutive_failures"] == 0

@@ -31,31 +31,41 @@ DEFAULT_DB = "narratives.db"
 
 #: Options naming a file a command writes, and options naming files it must not overwrite.
 OUTPUT_PARAMS = ("output", "chart")
-INPUT_PARAMS = ("db_path", "feeds_path")
+INPUT_PARAMS = {"db_path": "the database", "feeds_path": "the feed list",
+                "input_file": "the input file", "model_path": "the model",
+                "csv_file": "the file"}
+#: The shipped models and corpora: no output may replace one of their files.
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 #: Files that belong to a database besides the database itself.
 DB_COMPANIONS = ("-wal", "-shm", "-journal", ".lock")
 
 
 def check_outputs(params: Mapping[str, Any]) -> None:
-    """Refuse an output file that is the database (or one of its companion files) or
-    the feed list the command reads: writing it would destroy what is stored."""
+    """Refuse an output file that is a file the command reads (the database or one of
+    its companion files, the feed list, the input, the model) or an existing file of
+    the models folder: writing it would destroy what is stored."""
     protected: dict[Path, str] = {}
-    for name in INPUT_PARAMS:
+    for name, what in INPUT_PARAMS.items():
         path = params.get(name)
         if isinstance(path, Path):
-            protected[path.resolve()] = "the database" if name == "db_path" else "the feed list"
+            protected[path.resolve()] = what
             if name == "db_path":
                 for suffix in DB_COMPANIONS:
                     protected[Path(f"{path.resolve()}{suffix}")] = "a file of the database"
     for name in OUTPUT_PARAMS:
         path = params.get(name)
-        if isinstance(path, Path) and not path.resolve().parent.is_dir():
-            flag = "-o" if name == "output" else f"--{name}"
+        if not isinstance(path, Path):
+            continue
+        flag = "-o" if name == "output" else f"--{name}"
+        target = path.resolve()
+        if not target.parent.is_dir():
             raise UsageError(f"{flag}: cannot write {path}: folder {path.parent} does not "
                              "exist; create it or choose another file")
-        if isinstance(path, Path) and path.resolve() in protected:
-            flag = "-o" if name == "output" else f"--{name}"
-            raise UsageError(f"{flag} {path} is {protected[path.resolve()]} this command reads; "
+        if target in protected:
+            raise UsageError(f"{flag} {path} is {protected[target]} this command reads; "
+                             "writing it would destroy it, so choose another file")
+        if target.is_file() and target.is_relative_to(MODELS_DIR):
+            raise UsageError(f"{flag} {path} is a file of the models folder ({MODELS_DIR}); "
                              "writing it would destroy it, so choose another file")
 
 
@@ -133,7 +143,23 @@ class NarrativesGroup(click.Group):
 @contextlib.contextmanager
 def writing(path: Path) -> Iterator[IO[str]]:
     """A text file written in full or not at all: a temporary file beside `path`,
-    renamed over it when the block ends without error, removed otherwise."""
+    renamed over it when the block ends without error, removed otherwise. A symbolic
+    link is followed (its target is replaced, not the link), and a path that is not a
+    regular file (/dev/stdout, /dev/null, a named pipe) is written directly: renaming
+    over it would replace the device with a file."""
+    try:
+        special = path.exists() and not path.is_file()  # both follow symbolic links
+        if not special and path.is_symlink():
+            path = path.resolve()
+    except OSError:
+        special = False
+    if special:
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as fh:
+                yield fh
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
+        return
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
                                    dir=path.parent if str(path.parent) else ".")
