@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from . import charts, reports
 from .reports import Filters
 from .store import Store
 
-MODELS_DIR = Path(os.environ.get("NARRATIVES_MODELS", Path(__file__).parent.parent / "models"))
+MODELS_DIR = Path(__file__).parent.parent / "models"
 
 
 def model_summaries(models_dir: Path = MODELS_DIR) -> list[dict[str, str]]:
@@ -30,15 +29,26 @@ def model_summaries(models_dir: Path = MODELS_DIR) -> list[dict[str, str]]:
             card = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if not isinstance(card, dict) or "metrics" not in card:
+        if not isinstance(card, dict):
             continue
-        metrics = card["metrics"]
-        figures = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
-                            for k, v in metrics.items() if not isinstance(v, dict | list))
+        measured_on = card.get("measured_on", card.get("test_set", ""))
+        test = card.get("test")
+        if isinstance(card.get("metrics"), dict):  # the tone card
+            figures = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+                                for k, v in card["metrics"].items()
+                                if not isinstance(v, dict | list))
+        elif isinstance(test, dict) and isinstance(test.get("macro"), dict):  # theme cards
+            macro, micro = test["macro"], test.get("micro") or {}
+            figures = ", ".join(f"{name} {value:.3f}" for name, value in (
+                ("macro-F1", macro.get("f1")), ("micro-F1", micro.get("f1")),
+                ("macro precision", macro.get("precision")),
+                ("macro recall", macro.get("recall"))) if isinstance(value, float))
+            measured_on = measured_on or f"fixed test split of {test.get('passages')} passages"
+        else:
+            continue
         out.append({"name": str(card.get("name", path.stem)),
                     "version": str(card.get("version", "")),
-                    "measured_on": str(card.get("measured_on", card.get("test_set", ""))),
-                    "figures": figures})
+                    "measured_on": str(measured_on), "figures": figures})
     return out
 
 

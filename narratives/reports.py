@@ -232,8 +232,10 @@ def _coverage(store: Store, f: Filters, where: str, params: list[Any], name: str
             f"SELECT COUNT(*), MIN(f.day), MAX(f.day) FROM article_facts f WHERE {where}", params
         ).fetchone()
     n, first, last = totals
+    # without --until the range runs to today: feeds failing since the last article
+    # are exactly what explains a silence at the end of a report
     gaps = store.failing_feeds(since=(f.since or (date.fromisoformat(first) if first else None)),
-                               until=(f.until or (date.fromisoformat(last) if last else None)))
+                               until=f.until or datetime.now(UTC).date())
     return Report(name=name, columns=columns, rows=rows if n else [], articles=n,
                   first_day=first, last_day=last, filters=f.describe(), coverage_gaps=gaps,
                   extra=extra)
@@ -296,9 +298,9 @@ def trends(store: Store, filters: Filters, *, by: str = "week", top: int = 3) ->
     rows: list[dict[str, Any]] = []
     if found:
         first = filters.since or _start_of(min(found), by)
-        last = filters.until or _start_of(max(found), by)
-        # no empty periods after today (an end date far ahead means no end)
-        last = min(last, max(_start_of(max(found), by), datetime.now(UTC).date()))
+        today = datetime.now(UTC).date()
+        # empty periods up to today, not after it (an end date far ahead means no end)
+        last = min(filters.until or today, max(_start_of(max(found), by), today))
         for period in _periods(first, last, by):
             r = found.get(period, {})
             n = r.get("articles", 0)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from narratives.records import (
     ThemeScore,
 )
 from narratives.store import Store
+from narratives.tone import MODELS
 
 from .conftest import rss
 
@@ -84,7 +85,7 @@ def db(tmp_path: Path) -> Path:
 
 def test_trends_weekly_counts_shares_tone_and_zero_weeks(db: Path) -> None:
     with Store(db) as s:
-        rep = reports.trends(s, reports.make_filters(s), by="week")
+        rep = reports.trends(s, reports.make_filters(s, until="2026-09-23"), by="week")
     assert [r["period"] for r in rep.rows] == ["2026-09-07", "2026-09-14", "2026-09-21"]
     w1, w2, w3 = rep.rows
     assert (w1["articles"], w1["us_articles"], w1["china_articles"], w1["both_articles"]) == (
@@ -95,6 +96,21 @@ def test_trends_weekly_counts_shares_tone_and_zero_weeks(db: Path) -> None:
     assert w2["articles"] == 0 and w2["us_share"] is None
     assert w3["articles"] == 2 and w3["us_articles"] == 1
     assert rep.articles == 5 and (rep.first_day, rep.last_day) == ("2026-09-08", "2026-09-23")
+
+
+def test_trends_without_an_end_run_to_today(db: Path) -> None:
+    """A silence after the last article shows as zero periods up to today, and feeds
+    failing since then are named: the end of a report is where analysts look."""
+    with Store(db) as s:
+        s.record_failure("indie", run_id=None, error="HTTP 500", status=500, next_attempt=None)
+        rep = reports.trends(s, reports.make_filters(s), by="week")
+        bounded = reports.trends(s, reports.make_filters(s, until="2026-09-23"), by="week")
+    today = datetime.now(UTC).date()
+    this_week = (today - timedelta(days=today.weekday())).isoformat()
+    assert rep.rows[-1]["period"] == this_week > "2026-09-21"
+    assert [r["articles"] for r in rep.rows[3:]] == [0] * (len(rep.rows) - 3)
+    assert [g["feed"] for g in rep.coverage_gaps] == ["indie"]
+    assert bounded.rows[-1]["period"] == "2026-09-21" and bounded.coverage_gaps == []
 
 
 def test_filters_combine(db: Path) -> None:
@@ -157,7 +173,8 @@ def test_relative_dates() -> None:
 
 def test_cli_formats_and_errors(db: Path, tmp_path: Path) -> None:
     runner = CliRunner()
-    r = runner.invoke(main, ["report", "trends", "--db", str(db), "--format", "csv"])
+    r = runner.invoke(main, ["report", "trends", "--db", str(db), "--format", "csv",
+                             "--until", "2026-09-23"])
     assert r.exit_code == 0
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert [x["articles"] for x in rows] == ["3", "0", "2"]
@@ -187,6 +204,12 @@ def test_charts_and_html(db: Path, tmp_path: Path) -> None:
     assert r.exit_code == 0
     text = html.read_text(encoding="utf-8")
     assert "data:image/png;base64," in text and "State Wire" in text
+    # the accuracy of both shipped models, as their cards give it
+    for card in sorted(MODELS.glob("*.json")):
+        doc = json.loads(card.read_text(encoding="utf-8"))
+        assert doc["version"] in text
+        figure = doc["test"]["macro"]["f1"] if "test" in doc else doc["metrics"]["tone_macro_f1"]
+        assert f"{figure:.3f}" in text
     assert "http://" not in text.replace("http://www.w3.org", "") and "<script" not in text
 
 
