@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,20 @@ def test_feeds_status_search_and_export(tmp_path: Path, server: FeedServer,
                                "--since", "last tuesday"])
     assert bad.exit_code == 2
     assert "--since: 'last tuesday' is not a date; use YYYY-MM-DD" in bad.output
+    # the same dates as the reports: --until includes its day, ages count back from today
+    last_day = max(x["published"] for x in rows)[:10]
+    before = (date.fromisoformat(last_day) - timedelta(days=1)).isoformat()
+    on_last_day = sum(x["published"].startswith(last_day) for x in rows)
+    for args, n in ((["--until", last_day], 3), (["--since", "36500d"], 3),
+                    (["--since", last_day, "--until", last_day], on_last_day),
+                    (["--until", before], 3 - on_last_day)):
+        r = runner.invoke(main, ["export", "articles", "--db", str(db), "-o", str(out),
+                                 "--format", "jsonl", *args])
+        assert r.exit_code == 0, r.output
+        assert len(out.read_text(encoding="utf-8").splitlines()) == n, args
+    r = runner.invoke(main, ["export", "articles", "--db", str(db), "-o", str(out),
+                             "--since", "2026-09-02", "--until", "2026-09-01"])
+    assert r.exit_code == 2 and "is after --until" in r.output
 
 
 def test_read_commands_on_missing_db(tmp_path: Path, runner: CliRunner) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -14,6 +14,7 @@ from .. import pipeline
 from ..config import load_feeds
 from ..errors import UsageError
 from ..records import FeedResult
+from ..reports import parse_when
 from ..store import Store
 from . import db_option, emit_rows, main, output_options
 
@@ -226,23 +227,22 @@ def export() -> None:
     """Export stored data for spreadsheets and other tools."""
 
 
-def parse_date(value: str | None, option: str) -> str | None:
-    """A YYYY-MM-DD date (or full ISO time) as an ISO UTC timestamp."""
-    if value is None:
-        return None
-    try:
-        d = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"{option}: {value!r} is not a date; use YYYY-MM-DD") from None
-    if d.tzinfo is not None:
-        d = d.astimezone(UTC).replace(tzinfo=None)
-    return d.strftime("%Y-%m-%dT%H:%M:%SZ")
+def day_bounds(since: str | None, until: str | None) -> tuple[str | None, str | None]:
+    """--since and --until as the reports read them (YYYY-MM-DD or an age such as 90d;
+    both days included) turned into UTC timestamps: since inclusive, until exclusive."""
+    s = parse_when(since, "--since") if since else None
+    u = parse_when(until, "--until") if until else None
+    if s and u and s > u:
+        raise UsageError(f"--since {s} is after --until {u}")
+    return (f"{s.isoformat()}T00:00:00Z" if s else None,
+            f"{(u + timedelta(days=1)).isoformat()}T00:00:00Z" if u else None)
 
 
 @export.command("articles")
 @db_option
-@click.option("--since", help="Published on or after this date (YYYY-MM-DD).")
-@click.option("--until", help="Published before this date (YYYY-MM-DD).")
+@click.option("--since", help="Published on or after this day (YYYY-MM-DD, or an age such as "
+              "90d, 12w, 6m).")
+@click.option("--until", help="Published on or before this day (YYYY-MM-DD or an age).")
 @click.option("--feed", "feed_names", multiple=True, metavar="NAME", help="Only this feed.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv",
               show_default=True)
@@ -255,7 +255,7 @@ def export_articles(db_path: Path, since: str | None, until: str | None,
     Example:
       narratives export articles --since 2026-09-01 --format csv -o articles.csv
     """
-    s, u = parse_date(since, "--since"), parse_date(until, "--until")
+    s, u = day_bounds(since, until)
     with Store(db_path, create=False) as store:
         known = sorted(f for f, _ in store.feed_names_and_outlets())
         for name in feed_names:
