@@ -15,6 +15,7 @@ Asserts nothing.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -49,6 +50,9 @@ def agreement(audit: list[dict], names: tuple[str, ...], title: str) -> None:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                            formatter_class=argparse.RawDescriptionHelpFormatter,
+                            epilog="\n".join(__doc__.splitlines()[2:])).parse_args()
     if not AUDIT.exists():
         raise SystemExit(f"{AUDIT} is missing")
     audit = [json.loads(line) for line in AUDIT.read_text(encoding="utf-8").splitlines()

@@ -8,6 +8,8 @@ to the shipped model and the lexicon baseline on the same examples. Asserts noth
 
 from __future__ import annotations
 
+import argparse
+
 from sklearn.metrics import cohen_kappa_score
 
 from narratives import tone
@@ -17,6 +19,9 @@ SECOND = tone.MODELS / "corpus" / "tone-second-annotator.jsonl"
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                            formatter_class=argparse.RawDescriptionHelpFormatter,
+                            epilog="\n".join(__doc__.splitlines()[2:])).parse_args()
     gold = {r["id"]: r for r in tone.read_corpus()}
     second = {r["id"]: r for r in tone.read_corpus(SECOND)}
     ids = sorted(second)

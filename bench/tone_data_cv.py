@@ -13,6 +13,7 @@ Also the figures on the fixed test split, for information only. Asserts nothing.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -35,9 +36,17 @@ def scores(train: list[tone.Example], test: list[tone.Example]) -> list[float]:
 
 
 def main() -> None:
-    extra_path = Path(sys.argv[1]) if len(sys.argv) > 1 else tone.CORPUS.with_name(
-        "tone-pending.jsonl")
-    rows, extra_rows = tone.read_corpus(), tone.read_corpus(extra_path)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="\n".join(__doc__.splitlines()[2:]))
+    ap.add_argument("file", nargs="?", type=Path,
+                    default=tone.CORPUS.with_name("tone-pending.jsonl"),
+                    help="labelled examples to judge (default: %(default)s)")
+    extra_path = ap.parse_args().file
+    try:
+        rows, extra_rows = tone.read_corpus(), tone.read_corpus(extra_path)
+    except tone.ConfigError as exc:
+        raise SystemExit(f"error: {exc}") from None
     texts = sorted({r["text"] for r in rows + extra_rows})
     analyses = dict(zip(texts, Analyzer().analyze((str(i), "", t) for i, t in enumerate(texts)),
                         strict=True))
