@@ -67,7 +67,9 @@ def label_import(csv_file: Path, db_path: Path) -> None:
     """Store corrected theme labels from a CSV (all rows or none).
 
     The file needs the columns `article_id` and `themes`; other columns are
-    ignored. The next `narratives train` learns from these labels.
+    ignored. Every row is imported as the analyst's judgement, including rows left
+    as the model guessed them: delete the rows you did not check. The next
+    `narratives train` learns from these labels.
 
     \b
     Example:
