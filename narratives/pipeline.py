@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import queue
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -136,15 +137,29 @@ def ingest(
     # Bounded, so parsed feeds never pile up faster than they are stored:
     # memory stays flat however many feeds there are.
     out: queue.Queue[_Fetched] = queue.Queue(maxsize=max(2, settings.concurrency))
+    # Set when the storing side stops early (a database error, Ctrl-C): workers then
+    # stop instead of waiting forever for room in the queue, so the run can end.
+    stopping = threading.Event()
+
+    def hand_over(item: _Fetched) -> None:
+        while not stopping.is_set():
+            try:
+                out.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
 
     def worker(items: list[tuple[Feed, dict]], fetcher: Fetcher) -> None:
         last: float | None = None
         for feed, state in items:
+            if stopping.is_set():
+                return
             polite_sleep(last, settings.host_delay)
             try:
-                out.put(_fetch_one(fetcher, feed, state))
+                item = _fetch_one(fetcher, feed, state)
             except Exception as exc:  # a bug in one feed's parse must not hang the run
-                out.put(_Fetched(feed, error=f"internal error: {exc!r}"))
+                item = _Fetched(feed, error=f"internal error: {exc!r}")
+            hand_over(item)
             last = time.monotonic()
 
     pending = sum(len(v) for v in todo.values())
@@ -152,8 +167,12 @@ def ingest(
         max_workers=max(1, min(settings.concurrency, len(todo)))
     ) as pool:
         futures = [pool.submit(worker, items, fetcher) for items in todo.values()]
-        for _ in range(pending):
-            done(_store_one(store, run_id, out.get(), now))
+        try:
+            for _ in range(pending):
+                done(_store_one(store, run_id, out.get(), now))
+        except BaseException:
+            stopping.set()
+            raise
         for f in futures:
             f.result()  # surface unexpected bugs in a worker
 

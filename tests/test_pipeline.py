@@ -144,3 +144,31 @@ def test_kill_9_mid_ingest_then_rerun_stores_everything_once(tmp_path: Path) -> 
 
 def test_settings_default_size_cap_is_well_under_50mb() -> None:
     assert Settings().max_bytes < 50 * 1024 * 1024
+
+
+def test_a_storage_error_mid_run_ends_the_run(tmp_path: Path, server: FeedServer) -> None:
+    """When storing fails (disk full, a damaged file, Ctrl-C), the fetch workers must not
+    wait forever for room in the queue: the run ends with the error."""
+    import threading
+
+    paths = [f"/q{i}" for i in range(10)]  # one host, one worker: more than the queue holds
+    for i, p in enumerate(paths):
+        server.routes[p] = Route(body=rss(make_items(1, prefix=f"q{i}")))
+    cfg = _config(tmp_path, server, paths, concurrency=2)
+    raised: list[BaseException] = []
+
+    def fail(_result: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    def run() -> None:
+        with Store(tmp_path / "n.db") as store:
+            try:
+                ingest(cfg, store, on_result=fail)
+            except BaseException as exc:
+                raised.append(exc)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(timeout=30)
+    assert not t.is_alive(), "ingest hung after a storage error"
+    assert [type(e) for e in raised] == [sqlite3.OperationalError]
