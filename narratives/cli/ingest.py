@@ -168,7 +168,7 @@ STALE_DAYS = 3
 
 @feeds.command("status")
 @db_option
-@click.option("--days", type=click.IntRange(min=1), default=7, show_default=True,
+@click.option("--days", type=click.IntRange(min=1, max=36_500), default=7, show_default=True,
               help="Window for articles per day.")
 @output_options()
 def feeds_status(db_path: Path, days: int, fmt: str, output: Path | None) -> None:
@@ -208,7 +208,7 @@ def _warning(row: dict, now: datetime) -> str:
 @main.command()
 @click.argument("query")
 @db_option
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1, max=1_000_000), default=20, show_default=True)
 @output_options()
 def search(query: str, db_path: Path, limit: int, fmt: str, output: Path | None) -> None:
     """Full-text search over article titles and text (SQLite FTS5 syntax).

@@ -20,7 +20,8 @@ def label() -> None:
 
 @label.command("export")
 @db_option
-@click.option("--uncertain", "n", type=click.IntRange(min=1), default=100, show_default=True,
+@click.option("--uncertain", "n", type=click.IntRange(min=1, max=1_000_000), default=100,
+              show_default=True,
               help="How many articles, least sure first.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="CSV file to write (opens in any spreadsheet).")

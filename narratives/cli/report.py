@@ -149,7 +149,7 @@ def sources(db_path: Path, fmt: str, output: Path | None, **raw: Any) -> None:
 
 
 @report.command()
-@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+@click.option("--top", type=click.IntRange(min=1, max=1_000_000), default=10, show_default=True,
               help="Entities per actor.")
 @click.option("--per-theme", is_flag=True, help="Top entities per theme as well as per actor.")
 @filter_options
