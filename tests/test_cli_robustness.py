@@ -69,6 +69,17 @@ def test_an_output_that_is_the_database_is_refused(stored: tuple[Path, Path], ru
         assert s.db["articles"].count == 30
 
 
+def test_an_output_that_is_another_database_is_refused(stored: tuple[Path, Path],
+                                                        runner: CliRunner, tmp_path: Path) -> None:
+    db, _ = stored
+    other = tmp_path / "other.db"
+    shutil.copy(db, other)
+    before = other.read_bytes()
+    r = runner.invoke(main, ["export", "articles", "--db", str(db), "-o", str(other)])
+    assert "is an SQLite database" in _one_line_error(r, 2)
+    assert other.read_bytes() == before
+
+
 def test_an_output_that_is_the_feed_list_is_refused(stored: tuple[Path, Path],
                                                     runner: CliRunner) -> None:
     _, feeds = stored
@@ -213,7 +224,7 @@ def test_counts_below_one_are_usage_errors(stored: tuple[Path, Path], runner: Cl
     db, _ = stored
     r = runner.invoke(main, [*args, "--db", str(db)])
     assert r.exit_code == 2 and "Traceback" not in r.output
-    assert "is not in the range x>=1" in r.output
+    assert "is not in the range 1<=x" in r.output
 
 
 def test_labels_split_with_commas_or_semicolon_columns_import_nothing(

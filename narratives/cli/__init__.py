@@ -64,9 +64,20 @@ def check_outputs(params: Mapping[str, Any]) -> None:
         if target in protected:
             raise UsageError(f"{flag} {path} is {protected[target]} this command reads; "
                              "writing it would destroy it, so choose another file")
+        if target.is_file() and _is_sqlite(target):
+            raise UsageError(f"{flag} {path} is an SQLite database; writing it would destroy "
+                             "it, so choose another file")
         if target.is_file() and target.is_relative_to(MODELS_DIR):
             raise UsageError(f"{flag} {path} is a file of the models folder ({MODELS_DIR}); "
                              "writing it would destroy it, so choose another file")
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 class OneLineUsageError(click.UsageError):
