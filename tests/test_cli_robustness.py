@@ -408,3 +408,14 @@ def test_huge_numbers_are_a_range_error(stored: tuple[Path, Path], runner: CliRu
     extra = [] if args[0] == "analyze" else ["--db", str(db)]
     r = runner.invoke(main, args + extra, input="")
     assert "is not in the range" in _one_line_error(r, 2)
+
+
+def test_cron_refuses_a_log_in_a_missing_folder(stored: tuple[Path, Path], runner: CliRunner,
+                                                tmp_path: Path) -> None:
+    db, feeds = stored
+    r = runner.invoke(main, ["cron", "--feeds", str(feeds), "--db", str(db), "--log",
+                             str(tmp_path / "nope" / "x.log")])
+    assert "--log: folder" in _one_line_error(r, 2)
+    r = runner.invoke(main, ["cron", "--feeds", str(feeds), "--db", str(db), "--log",
+                             str(tmp_path / "x.log")])
+    assert r.exit_code == 0 and str(tmp_path / "x.log") in r.output

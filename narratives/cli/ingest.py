@@ -291,6 +291,10 @@ def cron(feeds_path: Path, db_path: Path, at: str, log_path: Path | None) -> Non
     exe_s = str(exe) if exe else "narratives"
     feeds_abs, db_abs = feeds_path.resolve(), db_path.resolve()
     log_abs = (log_path or db_abs.with_name("narratives.log")).resolve()
+    for option, path in (("--log", log_abs), ("--db", db_abs)):
+        if not path.parent.is_dir():  # the nightly run would fail, every night
+            raise UsageError(f"{option}: folder {path.parent} does not exist; create it "
+                             "or choose another file")
     cmd = (f"{shlex.quote(exe_s)} ingest --feeds {shlex.quote(str(feeds_abs))} "
            f"--db {shlex.quote(str(db_abs))} --quiet")
     click.echo(f"# crontab -e, then add (daily at {hour:02d}:{minute:02d}):")
