@@ -7,9 +7,13 @@ What a notebook needs, importable from here::
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 __version__ = "0.1.0"
+
+#: The trained models, their cards and the labelled corpora (see models/corpus/README.md).
+MODELS = Path(__file__).resolve().parent.parent / "models"
 
 # Lazy, so `import narratives` stays fast and spaCy loads only when used.
 _EXPORTS = {
@@ -22,7 +26,7 @@ _EXPORTS = {
     "NarrativesError": ("narratives.errors", "NarrativesError"),
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = ["MODELS", "__version__", *_EXPORTS]
 
 
 def __getattr__(name: str) -> Any:

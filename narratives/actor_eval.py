@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import MODELS
 from .errors import InputError
 
-EVAL_SET = Path(__file__).resolve().parent.parent / "models" / "corpus" / "actors-eval.jsonl"
+EVAL_SET = MODELS / "corpus" / "actors-eval.jsonl"
 SCORED = ("US", "China")
 TARGET_PRECISION = 0.95
 TARGET_RECALL = 0.90

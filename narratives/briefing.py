@@ -14,14 +14,12 @@ from typing import Any
 
 import jinja2
 
-from . import charts, reports
+from . import MODELS, charts, reports
 from .reports import Filters
 from .store import Store
 
-MODELS_DIR = Path(__file__).parent.parent / "models"
 
-
-def model_summaries(models_dir: Path = MODELS_DIR) -> list[dict[str, str]]:
+def model_summaries(models_dir: Path = MODELS) -> list[dict[str, str]]:
     """One line per model card (models/*.json): what it is and how well it measured."""
     out = []
     for path in sorted(models_dir.glob("*.json")):

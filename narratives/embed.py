@@ -10,15 +10,15 @@ import functools
 import hashlib
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from . import MODELS
 from .errors import ModelError
 
-EMBEDDINGS = Path(__file__).parent.parent / "models" / "embeddings"
+EMBEDDINGS = MODELS / "embeddings"
 DEFAULT = "minilm-l6-static-128"
 FILES = ("model.safetensors", "tokenizer.json", "config.json")
 

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from . import MODELS
 from .embed import DEFAULT as EMBEDDINGS_NAME
 from .embed import TextEmbedding, is_spanish
 from .embed import card as embeddings_card
@@ -41,7 +42,6 @@ from .records import ThemeScore
 
 DATA = Path(__file__).parent / "data"
 THEMES_FILE = DATA / "themes.yaml"
-MODELS = Path(__file__).parent.parent / "models"
 CORPUS_DIR = MODELS / "corpus" / "themes"
 
 TEST_SIZE = 0.2

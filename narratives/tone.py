@@ -42,11 +42,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from . import MODELS
 from .errors import ConfigError, ModelError
 from .records import ActorTone, Analysis
 
 DATA = Path(__file__).parent / "data"
-MODELS = Path(__file__).parent.parent / "models"
 CORPUS = MODELS / "corpus" / "tone.jsonl"
 TONES = ("negative", "neutral", "positive")
 FRAMES = ("partner", "rival", "threat", "none")

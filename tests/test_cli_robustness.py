@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from narratives import MODELS
 from narratives.cli import main
 from narratives.config import load_feeds
 from narratives.errors import ConfigError, ParseError, UsageError
@@ -91,8 +92,7 @@ def test_an_output_that_is_the_feed_list_is_refused(stored: tuple[Path, Path],
 
 def test_an_output_that_is_a_model_file_is_refused(runner: CliRunner, tmp_path: Path) -> None:
     """evaluate reads a model; -o must not write over it or any shipped model file."""
-    from narratives.cli import MODELS_DIR
-    model = sorted(MODELS_DIR.glob("themes-*.skops"))[-1]
+    model = sorted(MODELS.glob("themes-*.skops"))[-1]
     before = model.read_bytes()
     for args in (["evaluate", "-o", str(model)], ["evaluate", "--model", str(model), "-o",
                                                    str(model)]):

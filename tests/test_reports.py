@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from narratives import reports
+from narratives import MODELS, reports
 from narratives.cli import main
 from narratives.errors import UsageError
 from narratives.parse import parse_feed
@@ -23,7 +23,6 @@ from narratives.records import (
     ThemeScore,
 )
 from narratives.store import Store
-from narratives.tone import MODELS
 
 from .conftest import rss
 

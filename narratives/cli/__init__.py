@@ -20,7 +20,7 @@ from typing import IO, Any, TypeVar
 
 import click
 
-from .. import __version__
+from .. import MODELS, __version__
 from ..errors import NarrativesError, UsageError
 from ..export import FORMATS, write_rows
 
@@ -34,8 +34,6 @@ OUTPUT_PARAMS = ("output", "chart")
 INPUT_PARAMS = {"db_path": "the database", "feeds_path": "the feed list",
                 "input_file": "the input file", "model_path": "the model",
                 "csv_file": "the file"}
-#: The shipped models and corpora: no output may replace one of their files.
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 #: Files that belong to a database besides the database itself.
 DB_COMPANIONS = ("-wal", "-shm", "-journal", ".lock")
 
@@ -67,8 +65,8 @@ def check_outputs(params: Mapping[str, Any]) -> None:
         if target.is_file() and _is_sqlite(target):
             raise UsageError(f"{flag} {path} is an SQLite database; writing it would destroy "
                              "it, so choose another file")
-        if target.is_file() and target.is_relative_to(MODELS_DIR):
-            raise UsageError(f"{flag} {path} is a file of the models folder ({MODELS_DIR}); "
+        if target.is_file() and target.is_relative_to(MODELS):
+            raise UsageError(f"{flag} {path} is a file of the models folder ({MODELS}); "
                              "writing it would destroy it, so choose another file")
 
 
