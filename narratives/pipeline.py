@@ -236,6 +236,9 @@ class Engine:
             yield from self._run(batch)
 
     def _run(self, items: list[tuple[str, str, str]]) -> Iterator[Analysis]:
+        from .analyze import analysed_text
+
+        items = [(i, title, analysed_text(text or "")) for i, title, text in items]
         texts = [f"{title}\n{text}" if title else text for _, title, text in items]
         theme_scores = self.themes.predict(texts)
         analyses = list(self.analyzer.analyze(items))

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from narratives import analyze as analyze_mod
 from narratives import nlp as nlp_mod
-from narratives.analyze import Analyzer, analysis_to_dict
+from narratives.analyze import Analyzer, analysed_text, analysis_to_dict
 from narratives.records import Analysis
 
 from .nlp_fixtures import analyze_one, shared_analyzer
@@ -71,6 +72,27 @@ def test_long_text_is_analysed_in_pieces(analyzer: Analyzer,
     last = actors["US"].sentences[-1]
     assert a.sentences[last] == "Washington objected."
     assert actors["China"].sentences == (0,)
+
+
+def test_analysed_text_is_cut_at_a_word_boundary() -> None:
+    assert analysed_text("short text", limit=100) == "short text"
+    assert analysed_text("Beijing sent a delegation to La Paz", limit=20) == "Beijing sent a"
+    assert analysed_text("x" * 50, limit=20) == "x" * 20  # no space: a hard cut
+    assert analysed_text("A" * 90 + " tail", limit=92) == "A" * 90
+    text = "A" * 10 + " " + "B" * 90  # the only space is too early to cut at
+    assert analysed_text(text, limit=50) == text[:50]
+
+
+def test_only_the_beginning_of_a_runaway_text_is_analysed(
+        analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # one item of megabytes must not hold up a run for minutes: past the cap, a
+    # mention of Washington is not read, while the beginning still is
+    monkeypatch.setattr(analyze_mod, "MAX_TEXT_CHARS", 2000)
+    filler = "The council discussed the water budget again and adjourned. " * 60
+    a = analyze_one(analyzer, f"Beijing sent a delegation. {filler} Washington objected.")
+    assert {m.actor for m in a.actors} >= {"China"}
+    assert "US" not in {m.actor for m in a.actors}
+    assert sum(len(s) for s in a.sentences) <= 2000
 
 
 def test_analysis_to_dict_is_the_cli_shape(analyzer: Analyzer) -> None:
