@@ -39,6 +39,9 @@ TRACKING_PARAMS = frozenset(
 
 _HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _WS = re.compile(r"\s+")
+# C0 controls that are not whitespace, and DEL: SQLite's text functions and FTS stop
+# reading at a NUL, so an item's text would look cut short in search and exports.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*(<!doctype\s+html|<html)", re.I | re.S)
 _BLOCK_TAGS = ("p", "br", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote")
 
@@ -69,6 +72,7 @@ def html_to_text(html: str | None) -> str:
     """Plain text from an HTML fragment: script and style dropped, entities decoded."""
     if not html:
         return ""
+    html = _CONTROL.sub("", html)
     if "<" not in html and "&" not in html:
         return _WS.sub(" ", html).strip()
     with warnings.catch_warnings():
@@ -253,7 +257,7 @@ def iter_articles(
                 source = "updated"
         if published is None:
             published, source = fetched, "fetched"
-        author = entry.get("author") or None
+        author = _WS.sub(" ", _CONTROL.sub("", entry.get("author") or "")).strip() or None
         language = (entry.get("language") or feed_lang or None)
         if language:
             language = language.split("-")[0].lower()[:3]

@@ -37,6 +37,22 @@ def test_html_to_text_drops_script_style_and_decodes_entities() -> None:
     assert "Lithium & gas" in text and "éxito" in text
 
 
+@pytest.mark.parametrize("text", ["Lithium\x00 deal signed", "<p>Lithium\x00 deal</p> signed",
+                                  "Lithium\x07\x7f deal signed"])
+def test_control_characters_are_dropped(text: str) -> None:
+    # SQLite's text functions and full-text index stop at a NUL: the words after it
+    # would be unsearchable and the text look cut short in exports
+    assert html_to_text(text) == "Lithium deal signed"
+
+
+def test_nul_in_a_feed_item_does_not_cut_its_text() -> None:
+    body = rss([{"title": "Gas\x00 prices", "link": "https://e.org/1",
+                 "description": "Before the NUL\x00 and after it", "author": "Ana\x00"}])
+    [a] = parse_feed(body, FEED)
+    assert a.title == "Gas prices" and a.text == "Before the NUL and after it"
+    assert a.author == "Ana"
+
+
 def test_entry_fields_dates_and_flags() -> None:
     body = rss([
         {"title": "With date", "link": "https://e.org/1?utm_campaign=z",
