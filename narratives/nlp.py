@@ -13,6 +13,7 @@ import functools
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import spacy
 from spacy.language import Language
@@ -56,6 +57,18 @@ def resolve_model(name: str | None = None) -> str:
         f"no spaCy English model is installed (tried {', '.join(DEFAULT_MODELS)}); "
         f"install one with: {install_hint()}"
     )
+
+
+def check_model(name: str | None = None) -> str:
+    """The model `load` would use, checked to be installed without loading it (a
+    second or two), so a run can refuse a mistyped name before it fetches anything."""
+    resolved = resolve_model(name)
+    if not (Path(resolved).is_dir() or spacy.util.is_package(resolved)):
+        raise ModelError(
+            f"spaCy model {resolved!r} is not installed (neither an installed package nor a "
+            f"folder); check the name, or install the default one with: {install_hint()}"
+        )
+    return resolved
 
 
 @functools.lru_cache(maxsize=4)

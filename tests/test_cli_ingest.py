@@ -156,3 +156,27 @@ def test_every_command_has_help_with_an_example(runner: CliRunner) -> None:
 
     for path, cmd in walk(main, []):
         assert cmd.help and "Example" in cmd.help, f"`narratives {' '.join(path)}` lacks an example"
+
+
+@pytest.mark.parametrize("where", ["option", "settings"])
+def test_unknown_spacy_model_is_refused_before_fetching(tmp_path: Path, server: FeedServer,
+                                                        runner: CliRunner, where: str) -> None:
+    server.routes["/good"] = Route(body=rss(make_items(2)))
+    settings: dict = {"host_delay": 0.01}
+    args = []
+    if where == "option":
+        args = ["--model", "en_core_web_nope"]
+    else:
+        settings["spacy_model"] = "en_core_web_nope"
+    feeds = write_feeds_yaml(tmp_path / "feeds.yaml",
+                             [{"name": "good", "url": server.url("/good")}], settings=settings)
+    db = tmp_path / "n.db"
+    r = runner.invoke(main, ["ingest", "--feeds", str(feeds), "--db", str(db), *args])
+    assert r.exit_code == 2, r.output
+    assert r.output.startswith("Error: spaCy model 'en_core_web_nope' is not installed")
+    assert r.output.count("\n") == 1
+    assert server.requests == [] and not db.exists()
+    # --no-analyze does not need the model
+    r = runner.invoke(main, ["ingest", "--feeds", str(feeds), "--db", str(db), "--no-analyze",
+                             *args])
+    assert r.exit_code == 0, r.output

@@ -58,6 +58,10 @@ def ingest(
     if not selected:
         raise UsageError(f"{feeds_path}: every feed is disabled (enabled: false); enable one "
                          "or name it with --only")
+    if not no_analyze:  # a mistyped model name is refused before anything is fetched
+        from ..nlp import check_model  # imports spaCy: only the commands that analyse
+
+        check_model(model or config.settings.spacy_model)
     interactive = sys.stderr.isatty() and not quiet
     lock = pipeline.ingest_lock(db_path, wait=wait)
     try:
