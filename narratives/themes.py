@@ -554,28 +554,31 @@ class ThemeModel:
             except (OSError, ValueError) as exc:
                 raise ModelError(f"{card_path}: unreadable model card ({exc}); {RETRAIN}"
                                  ) from None
+            if not isinstance(card, dict):
+                raise ModelError(f"{card_path}: not a model card (no JSON object); {RETRAIN}")
         if not model_path.exists():
             raise ModelError(f"{model_path}: model file missing; {RETRAIN}")
         import sklearn
         import skops.io as sio
 
         made_with = card.get("libraries", {}).get("scikit-learn")
+        caution = None
         if made_with is None:
-            warnings.warn(f"{model_path.name}: no model card beside it, so the scikit-learn "
-                          f"version that made it is unknown; if scores look wrong, {RETRAIN}",
-                          ModelVersionWarning, stacklevel=2)
+            caution = (f"{model_path.name}: no model card beside it, so the scikit-learn "
+                       f"version that made it is unknown; if scores look wrong, {RETRAIN}")
         elif made_with != sklearn.__version__:
-            warnings.warn(f"{model_path.name} was made with scikit-learn {made_with}, this is "
-                          f"{sklearn.__version__}; scores may differ or loading may fail: "
-                          f"{RETRAIN} to rebuild it with this version",
-                          ModelVersionWarning, stacklevel=2)
+            caution = (f"{model_path.name} was made with scikit-learn {made_with}, this is "
+                       f"{sklearn.__version__}; scores may differ: {RETRAIN} to rebuild it "
+                       "with this version")
         data = model_path.read_bytes()
         expected = card.get("model_file", {}).get("sha256")
         if expected and hashlib.sha256(data).hexdigest() != expected:
             raise ModelError(f"{model_path}: file does not match the sha256 in its card "
                              f"(changed or damaged since training); {RETRAIN}")
         try:
-            bundle = sio.loads(data, trusted=TRUSTED)
+            with warnings.catch_warnings():  # the library's own version notices: see caution
+                warnings.simplefilter("ignore")
+                bundle = sio.loads(data, trusted=TRUSTED)
             pipeline, themes = bundle["pipeline"], list(bundle["themes"])
             thresholds = {t: float(v) for t, v in zip(themes, bundle["thresholds"], strict=True)}
             text_thresholds = {t: float(v) for t, v in zip(
@@ -584,6 +587,8 @@ class ThemeModel:
         except Exception as exc:  # skops raises many types for corrupt or untrusted files
             raise ModelError(f"{model_path}: cannot load ({exc.__class__.__name__}: {exc}); "
                              f"{RETRAIN}") from None
+        if caution:  # only for a model that loaded: a broken one gets its error alone
+            warnings.warn(caution, ModelVersionWarning, stacklevel=2)
         version = card.get("version") or model_path.stem
         return cls(pipeline=pipeline, themes=themes, thresholds=thresholds, version=version,
                    card=card, dense=dense, weight=weight, text_thresholds=text_thresholds)

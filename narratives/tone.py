@@ -519,6 +519,9 @@ class ToneModel:
         except (OSError, ValueError) as exc:
             raise ModelError(f"{card_path}: unreadable model card ({exc}); "
                              "run `narratives train-tone`") from None
+        if not isinstance(card, dict) or not isinstance(card.get("version"), str):
+            raise ModelError(f"{card_path}: not a tone model card (no \"version\"); "
+                             "run `narratives train-tone`")
         version = card["version"]
         if card.get("shipped") == "lexicon":
             return cls(method="lexicon", version=f"{version}:lexicon")
@@ -526,14 +529,10 @@ class ToneModel:
         import sklearn
         import skops.io as sio
 
-        if card.get("sklearn") != sklearn.__version__:
-            warnings.warn(
-                f"{model_path.name} was made with scikit-learn {card.get('sklearn')}, this is "
-                f"{sklearn.__version__}; if scores look wrong, run `narratives train-tone`",
-                stacklevel=2,
-            )
         try:
-            bundle = sio.load(model_path, trusted=TRUSTED)
+            with warnings.catch_warnings():  # the library's own version notices: see below
+                warnings.simplefilter("ignore")
+                bundle = sio.load(model_path, trusted=TRUSTED)
         except FileNotFoundError:
             raise ModelError(f"{model_path}: model file missing; run `narratives train-tone`"
                              ) from None
@@ -545,6 +544,12 @@ class ToneModel:
         except (KeyError, TypeError):
             raise ModelError(f"{model_path}: not a tone model of this version of narratives; "
                              "run `narratives train-tone`") from None
+        if card.get("sklearn") != sklearn.__version__:  # warned only once the model loaded
+            warnings.warn(
+                f"{model_path.name} was made with scikit-learn {card.get('sklearn')}, this is "
+                f"{sklearn.__version__}; if scores look wrong, run `narratives train-tone`",
+                stacklevel=2,
+            )
         return cls(method="model", version=f"{version}:model", features=features,
                    tone_clf=tone_clf, frame_clf=frame_clf)
 

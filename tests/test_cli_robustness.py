@@ -419,3 +419,11 @@ def test_cron_refuses_a_log_in_a_missing_folder(stored: tuple[Path, Path], runne
     r = runner.invoke(main, ["cron", "--feeds", str(feeds), "--db", str(db), "--log",
                              str(tmp_path / "x.log")])
     assert r.exit_code == 0 and str(tmp_path / "x.log") in r.output
+
+
+def test_warnings_are_one_line_for_users() -> None:
+    from narratives.cli import _one_line_warning
+
+    text = _one_line_warning(UserWarning("themes-1.skops was made with scikit-learn 0.24"),
+                             UserWarning, "/x/narratives/pipeline.py", 226, "self.themes = ...")
+    assert text == "Warning: themes-1.skops was made with scikit-learn 0.24\n"

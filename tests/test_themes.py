@@ -7,6 +7,7 @@ import functools
 import json
 import os
 import shutil
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -234,9 +235,20 @@ def test_missing_model_says_how_to_fix(tmp_path: Path) -> None:
 def test_corrupt_model_file_is_a_model_error(tmp_path: Path) -> None:
     path = tmp_path / "themes-1.skops"
     path.write_bytes(b"PK\x03\x04 this is not a model")
-    with pytest.raises(ModelError, match=r"themes-1\.skops: cannot load .*run `narratives train`"):
-        with pytest.warns(themes.ModelVersionWarning):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the error alone: no version caution before it
+        with pytest.raises(ModelError,
+                           match=r"themes-1\.skops: cannot load .*run `narratives train`"):
             themes.ThemeModel.load(path)
+
+
+@pytest.mark.parametrize("card", ["[]", '"text"', "{"])
+def test_a_card_that_is_no_card_is_a_model_error(tmp_path: Path, card: str) -> None:
+    path = tmp_path / "themes-1.skops"
+    path.write_bytes(b"PK\x03\x04 this is not a model")
+    path.with_suffix(".json").write_text(card, encoding="utf-8")
+    with pytest.raises(ModelError, match=r"themes-1\.json: (not a model card|unreadable)"):
+        themes.ThemeModel.load(path)
 
 
 def test_tampered_model_is_refused(trained: themes.ThemeModel, trained_dir: Path,
@@ -255,7 +267,7 @@ def test_model_that_would_run_code_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "themes-2.skops"
     sio.dump({"pipeline": functools.partial(os.system, f"touch {marker}"), "themes": ["x"],
               "thresholds": [0.5]}, path)
-    with pytest.raises(ModelError, match="cannot load"), pytest.warns(themes.ModelVersionWarning):
+    with pytest.raises(ModelError, match="cannot load"):
         themes.ThemeModel.load(path)
     assert not marker.exists()
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
@@ -93,8 +94,18 @@ def test_corrupt_model_file_is_a_clear_error(tmp_path: Path) -> None:
     card_path = tmp_path / "m" / f"{card['version']}.json"
     card_path.write_text(json.dumps(card | {"shipped": "model"}))
     (tmp_path / "m" / f"{card['version']}.skops").write_bytes(b"garbage")
-    with pytest.raises(ModelError, match="run `narratives train-tone`"):
-        tone.ToneModel.load(tmp_path / "m")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the error alone: no version caution before it
+        card_path.write_text(json.dumps(card | {"shipped": "model", "sklearn": "0.1"}))
+        with pytest.raises(ModelError, match="cannot load .*run `narratives train-tone`"):
+            tone.ToneModel.load(tmp_path / "m")
+
+
+@pytest.mark.parametrize("card", ["[]", "{}", '{"version": 3}'])
+def test_a_card_that_is_no_card_is_a_clear_error(tmp_path: Path, card: str) -> None:
+    (tmp_path / "tone-1.json").write_text(card, encoding="utf-8")
+    with pytest.raises(ModelError, match=r"tone-1\.json: not a tone model card"):
+        tone.ToneModel.load(tmp_path)
 
 
 def test_bad_corpus_line(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import pkgutil
 import sqlite3
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -198,6 +199,13 @@ def main() -> None:
       narratives feeds status
       narratives report trends --by week --since 90d
     """
+    warnings.formatwarning = _one_line_warning
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,
+                      lineno: int, line: str | None = None) -> str:
+    """A warning as users read it: one line, without the file and source line."""
+    return f"Warning: {message}\n"
 
 
 def db_option(f: F) -> F:
