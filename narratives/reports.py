@@ -297,7 +297,13 @@ def trends(store: Store, filters: Filters, *, by: str = "week", top: int = 3) ->
                "china_top_themes"]
     rows: list[dict[str, Any]] = []
     if found:
-        first = filters.since or _start_of(min(found), by)
+        first = _start_of(min(found), by)
+        if filters.since:
+            # zero periods only where something was stored: before the first article in
+            # the database there was no coverage to be silent (--since 0001-01-01 --by
+            # day would otherwise list 740,000 days)
+            stored_from = store.db.execute("SELECT MIN(day) FROM article_facts").fetchone()[0]
+            first = max(filters.since, date.fromisoformat(stored_from))
         today = datetime.now(UTC).date()
         # empty periods up to today, not after it (an end date far ahead means no end)
         last = min(filters.until or today, max(_start_of(max(found), by), today))

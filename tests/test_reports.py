@@ -97,6 +97,24 @@ def test_trends_weekly_counts_shares_tone_and_zero_weeks(db: Path) -> None:
     assert rep.articles == 5 and (rep.first_day, rep.last_day) == ("2026-09-08", "2026-09-23")
 
 
+@pytest.mark.parametrize("by", ["day", "week", "month"])
+def test_trends_start_no_earlier_than_the_first_stored_article(db: Path, by: str) -> None:
+    """Zero periods before anything was stored would be no coverage, not silence."""
+    with Store(db) as s:
+        ancient = reports.trends(s, reports.make_filters(s, since="0001-01-01",
+                                                          until="2026-09-23"), by=by)
+        later = reports.trends(s, reports.make_filters(s, since="2026-09-09",
+                                                        until="2026-09-23"), by=by)
+        # a filter that matches nothing early still starts where the database starts
+        indie = reports.trends(s, reports.make_filters(s, since="2000-01-01", until="2026-09-23",
+                                                        sources=["Indie BO"]), by=by)
+    first = {"day": "2026-09-08", "week": "2026-09-07", "month": "2026-09"}[by]
+    assert ancient.rows[0]["period"] == first and indie.rows[0]["period"] == first
+    assert len(ancient.rows) == {"day": 16, "week": 3, "month": 1}[by]
+    assert later.rows[0]["period"] == {"day": "2026-09-09", "week": "2026-09-07",
+                                       "month": "2026-09"}[by]
+
+
 def test_trends_without_an_end_run_to_today(db: Path) -> None:
     """A silence after the last article shows as zero periods up to today, and feeds
     failing since then are named: the end of a report is where analysts look."""
