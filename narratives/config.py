@@ -7,10 +7,11 @@ anything is fetched, with an error naming the file, the feed and the field.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
@@ -31,6 +32,9 @@ REQUIRED_KEYS = ("name", "url")
 URL_SCHEMES = ("http", "https", "file")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+# Control characters and line/paragraph separators: a name must fit on one line of
+# a report and be typable after `--only`.
+_NAME_BAD_CATEGORIES = ("Cc", "Zl", "Zp")
 
 SETTINGS_KEYS: dict[str, type | tuple[type, ...]] = {
     "max_bytes": int,
@@ -80,6 +84,35 @@ class FeedsConfig:
         return tuple(known[n] for n in names)
 
 
+class _DuplicateKey(Exception):
+    """A key given twice in one YAML mapping (safe_load would keep the last silently)."""
+
+    def __init__(self, key: Any, line: int, first_line: int, feed: str | None) -> None:
+        super().__init__(key, line, first_line, feed)
+        self.key, self.line, self.first_line, self.feed = key, line, first_line, feed
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in the same mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # `<<` merge keys may repeat and their keys may be overridden; only literal
+        # scalar keys count (a non-scalar key is refused later as an unknown field).
+        keys = [(k, v) for k, v in node.value
+                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge"]
+        # The feed's name, if this mapping is a feed, so the message can name it.
+        feed = next((v.value for k, v in keys
+                     if k.value == "name" and isinstance(v, yaml.ScalarNode)), None)
+        first_lines: dict[Any, int] = {}
+        for key_node, _ in keys:
+            key = self.construct_object(key_node)
+            line = key_node.start_mark.line + 1
+            if key in first_lines:
+                raise _DuplicateKey(key, line, first_lines[key], feed)
+            first_lines[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
 def _type_name(t: type | tuple[type, ...]) -> str:
     names = {str: "text", bool: "true/false", list: "a list", int: "a whole number",
              float: "a number"}
@@ -108,11 +141,37 @@ def resolve_url(url: str, base_dir: Path) -> str:
     return path.as_uri()
 
 
+def _same_url_key(url: str) -> str:
+    """A resolved feed URL with what never changes the address folded: the letter case
+    of scheme and host, and an empty path (`https://x.org` is `https://x.org/`).
+
+    Not parse.canonical_url: that drops query parameters such as `feed` and `rss`,
+    which can select a different feed at the same address."""
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    return urlunsplit((parts.scheme.lower(), userinfo + at + hostport.lower(),
+                       parts.path or "/", parts.query, parts.fragment))
+
+
+def _name_problem(name: str) -> str | None:
+    if name != name.strip():
+        return "starts or ends with whitespace; remove it"
+    if any(unicodedata.category(c) in _NAME_BAD_CATEGORIES for c in name):
+        return "contains a control character or line break; use one line of plain text"
+    return None
+
+
 def load_feeds(path: str | Path) -> FeedsConfig:
     """Read and validate a feeds file. Raises ConfigError on the first problem."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
+    except _DuplicateKey as dup:
+        feed = f" feed {dup.feed!r}:" if dup.feed is not None else ""
+        raise ConfigError(
+            f"{path}: line {dup.line}:{feed} duplicate key {dup.key!r} "
+            f"(first given on line {dup.first_line}); keep only one"
+        ) from None
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found (pass --feeds FILE)") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -135,9 +194,10 @@ def load_feeds(path: str | Path) -> FeedsConfig:
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{path}: 'feeds' must be a non-empty list")
     feeds: list[Feed] = []
-    seen: set[str] = set()
+    names: set[str] = set()
+    urls: dict[str, str] = {}  # _same_url_key -> name of the first feed with it
     for i, entry in enumerate(entries, start=1):
-        feeds.append(_load_feed(path, i, entry, seen))
+        feeds.append(_load_feed(path, i, entry, names, urls))
     return FeedsConfig(path=path, feeds=tuple(feeds), settings=settings)
 
 
@@ -158,12 +218,14 @@ def _load_settings(path: Path, raw: Any) -> Settings:
     return Settings(**raw)
 
 
-def _load_feed(path: Path, index: int, entry: Any, seen: set[str]) -> Feed:
+def _load_feed(
+    path: Path, index: int, entry: Any, names: set[str], urls: dict[str, str]
+) -> Feed:
     where = f"{path}: feed #{index}"
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: expected a mapping with at least 'name' and 'url'")
     name = entry.get("name")
-    if isinstance(name, str) and name.strip():
+    if isinstance(name, str) and name.strip() and _name_problem(name) is None:
         where = f"{path}: feed {name!r}"
     for key in entry:
         if key not in FEED_KEYS:
@@ -177,10 +239,13 @@ def _load_feed(path: Path, index: int, entry: Any, seen: set[str]) -> Feed:
     for key, value in entry.items():
         if value is not None and not _check_type(value, FEED_KEYS[key]):
             raise ConfigError(f"{where}: field {key!r} must be {_type_name(FEED_KEYS[key])}")
-    name = entry["name"].strip()
-    if name in seen:
+    name = entry["name"]
+    problem = _name_problem(name)
+    if problem:
+        raise ConfigError(f"{where}: field 'name' {name!r} {problem}")
+    if name in names:
         raise ConfigError(f"{where}: duplicate name {name!r}; feed names must be unique")
-    seen.add(name)
+    names.add(name)
     url = entry["url"].strip()
     try:
         parts = urlsplit(url)
@@ -195,6 +260,12 @@ def _load_feed(path: Path, index: int, entry: Any, seen: set[str]) -> Feed:
     if scheme in ("http", "https") and not parts.hostname:
         raise ConfigError(f"{where}: field 'url' has no host: {url!r}")
     url = resolve_url(url, path.parent)
+    first = urls.setdefault(_same_url_key(url), name)
+    if first != name:
+        raise ConfigError(
+            f"{where}: same URL as feed {first!r}: {url!r}; each feed needs its own URL, "
+            "remove one of them"
+        )
     country = entry.get("country")
     if country is not None and not _COUNTRY.match(country):
         raise ConfigError(

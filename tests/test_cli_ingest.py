@@ -60,6 +60,18 @@ def test_bad_config_exit_2_and_nothing_ingested(tmp_path: Path, runner: CliRunne
     assert not db.exists()
 
 
+def test_duplicate_yaml_key_is_a_one_line_config_error(tmp_path: Path,
+                                                       runner: CliRunner) -> None:
+    feeds = tmp_path / "f.yaml"
+    feeds.write_text("feeds:\n  - name: x\n    url: a.xml\n    url: b.xml\n", encoding="utf-8")
+    db = tmp_path / "n.db"
+    r = runner.invoke(main, ["ingest", "--feeds", str(feeds), "--db", str(db)])
+    assert r.exit_code == 2
+    assert r.output == (f"Error: {feeds}: line 4: feed 'x': duplicate key 'url' "
+                        "(first given on line 3); keep only one\n")
+    assert not db.exists()
+
+
 def test_only_unknown_feed_is_a_usage_error(tmp_path: Path, server: FeedServer,
                                             runner: CliRunner) -> None:
     feeds = _feeds(tmp_path, server)

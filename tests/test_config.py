@@ -41,6 +41,22 @@ def test_valid_file_loads_with_metadata(tmp_path: Path) -> None:
          "feed 'b': field 'tags' must be a list"),
         ({"name": "b", "url": "https://x.org/f", "country": "Bolivia"},
          "feed 'b': field 'country' must be an ISO 3166-1 alpha-2 code"),
+        ({"name": " b", "url": "https://x.org/f"},
+         "feed #2: field 'name' ' b' starts or ends with whitespace; remove it"),
+        ({"name": "b\t", "url": "https://x.org/f"},
+         "feed #2: field 'name' 'b\\t' starts or ends with whitespace; remove it"),
+        ({"name": "b\nc", "url": "https://x.org/f"},
+         "feed #2: field 'name' 'b\\nc' contains a control character or line break; "
+         "use one line of plain text"),
+        ({"name": "b\x07c", "url": "https://x.org/f"},
+         "feed #2: field 'name' 'b\\x07c' contains a control character or line break"),
+        ({"name": "b\u2028c", "url": "https://x.org/f"},
+         "feed #2: field 'name' 'b\\u2028c' contains a control character or line break"),
+        ({"name": "b", "url": "https://example.org/feed.xml"},
+         "feed 'b': same URL as feed 'a': 'https://example.org/feed.xml'; "
+         "each feed needs its own URL, remove one of them"),
+        ({"name": "b", "url": "HTTPS://Example.ORG/feed.xml"},
+         "feed 'b': same URL as feed 'a': 'HTTPS://Example.ORG/feed.xml'"),
     ],
 )
 def test_invalid_entries_name_file_feed_and_field(
@@ -50,6 +66,82 @@ def test_invalid_entries_name_file_feed_and_field(
     with pytest.raises(ConfigError) as err:
         load_feeds(path)
     assert str(err.value).startswith(f"{path}: {message}")
+    assert "\n" not in str(err.value)
+
+
+def test_feed_names_may_have_inner_spaces(tmp_path: Path) -> None:
+    cfg = load_feeds(write_feeds_yaml(tmp_path / "f.yaml", [{**GOOD, "name": "El Deber"}]))
+    assert [f.name for f in cfg.select(["El Deber"])] == ["El Deber"]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("https://Example.org", "https://example.org/"),  # host case, empty path
+        ("feed.xml", "./sub/../feed.xml"),  # local paths resolve to one file
+        ("feed.xml", "FILE://{dir}/feed.xml"),
+    ],
+)
+def test_same_url_written_differently_is_refused(
+    tmp_path: Path, first: str, second: str
+) -> None:
+    path = write_feeds_yaml(tmp_path / "f.yaml", [
+        {"name": "a", "url": first},
+        {"name": "b", "url": second.format(dir=tmp_path.resolve())},
+    ])
+    with pytest.raises(ConfigError) as err:
+        load_feeds(path)
+    assert str(err.value).startswith(f"{path}: feed 'b': same URL as feed 'a': ")
+    assert "\n" not in str(err.value)
+
+
+def test_urls_differing_in_path_or_query_are_distinct_feeds(tmp_path: Path) -> None:
+    urls = ["https://x.org/?feed=rss2", "https://x.org/?feed=atom", "https://x.org/Feed",
+            "https://x.org/feed", "https://x.org/feed/", "http://x.org/feed"]
+    feeds = [{"name": f"f{i}", "url": u} for i, u in enumerate(urls)]
+    cfg = load_feeds(write_feeds_yaml(tmp_path / "f.yaml", feeds))
+    assert [f.url for f in cfg.feeds] == urls
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("feeds:\n  - name: a\n    url: https://x.org/a\n    url: https://x.org/b\n",
+         "line 4: feed 'a': duplicate key 'url' (first given on line 3); keep only one"),
+        # The feed is named even when the repeated key comes before `name:`.
+        ("feeds:\n  - url: https://x.org/a\n    url: https://x.org/b\n    name: a\n",
+         "line 3: feed 'a': duplicate key 'url' (first given on line 2); keep only one"),
+        ("settings:\n  concurrency: 2\nfeeds:\n  - {name: a, url: a.xml}\n"
+         "settings:\n  concurrency: 8\n",
+         "line 5: duplicate key 'settings' (first given on line 1); keep only one"),
+        ("feeds:\n  - {name: a, url: a.xml}\nfeeds:\n  - {name: b, url: b.xml}\n",
+         "line 3: duplicate key 'feeds' (first given on line 1); keep only one"),
+        ("settings:\n  concurrency: 2\n  concurrency: 8\nfeeds:\n  - {name: a, url: a.xml}\n",
+         "line 3: duplicate key 'concurrency' (first given on line 2); keep only one"),
+    ],
+)
+def test_duplicate_yaml_key_names_its_line(tmp_path: Path, text: str, message: str) -> None:
+    # PyYAML's safe_load keeps the last value silently; a repeated key is a mistake.
+    path = tmp_path / "f.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_feeds(path)
+    assert str(err.value) == f"{path}: {message}"
+
+
+def test_yaml_merge_key_may_be_overridden(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_text(
+        "feeds:\n"
+        "  - &bo {name: a, url: a.xml, country: BO, language: es}\n"
+        "  - <<: *bo\n"
+        "    name: b\n"
+        "    url: b.xml\n",
+        encoding="utf-8",
+    )
+    a, b = load_feeds(path).feeds
+    assert (b.name, b.country, b.language) == ("b", "BO", "es")
+    assert b.url == (tmp_path / "b.xml").as_uri() != a.url
 
 
 def test_yaml_syntax_error_names_line(tmp_path: Path) -> None:
