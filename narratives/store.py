@@ -8,6 +8,7 @@ one transaction, so a run killed at any instant leaves a consistent file.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -237,26 +238,154 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class Store:
-    """One narratives database file."""
+def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+    """A connection to `path`. A read-only one uses SQLite's own read-only mode, so it
+    cannot change the file, whatever the file's permissions or the user."""
+    if readonly:
+        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    return sqlite3.connect(str(path), timeout=30)
 
-    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+
+def _in_wal_mode(path: Path) -> bool:
+    """Whether the file's header says WAL mode (read and write versions 2), read
+    without SQLite, which cannot open such a file in a folder it cannot write."""
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(20)
+    except OSError:
+        return False
+    return header[:16] == b"SQLite format 3\x00" and header[18:20] == b"\x02\x02"
+
+
+class Store:
+    """One narratives database file.
+
+    `create=False` requires an existing narratives database. `readonly=True` (which
+    implies it) is for commands that only read: the file is never created, switched
+    to WAL, migrated or written, and a file this user cannot write is read all the same.
+    Whatever the mode, a file that is not a narratives database this code can use is
+    refused before anything is written to it.
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = True, readonly: bool = False) -> None:
         self.path = Path(path)
+        self.readonly = readonly
+        create = create and not readonly
         if not create and not self.path.exists():
             raise StoreError(
                 f"{self.path}: no such database (run `narratives ingest --db {self.path}` first)"
             )
+        conn: sqlite3.Connection | None = None
         try:
-            conn = sqlite3.connect(str(self.path), timeout=30)
+            conn = self._open(create=create)
             self.db = sqlite_utils.Database(conn)
-            self.db.execute("PRAGMA busy_timeout = 30000")
-            if self.db.journal_mode != "wal":
-                self.db.enable_wal()
-            self.db.execute("PRAGMA synchronous = NORMAL")
+            if not readonly:
+                if self.db.journal_mode != "wal":
+                    self.db.enable_wal()
+                self.db.execute("PRAGMA synchronous = NORMAL")
+                self._migrate()
             self.db.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a usable SQLite database ({exc})") from None
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise self._open_error(exc) from None
+            raise
+
+    def _open(self, *, create: bool) -> sqlite3.Connection:
+        """Check the file's identity through a read-only connection, so a file that is
+        not ours is refused untouched; then the connection to use. A reader gets the
+        read-only one when it cannot write the file, else a read-write one that refuses
+        writes (closing it tidies the WAL files); a writer gets a read-write one that
+        has shown it can write."""
+        version = 0
+        if self.path.exists():
+            probe = _connect(self.path, readonly=True)
+            try:
+                version = self._identify(probe)
+                if version == 0 and not create:
+                    raise StoreError(
+                        f"{self.path}: empty file, not a narratives database yet (run "
+                        f"`narratives ingest --db {self.path}` to fill it)"
+                    )
+                if self.readonly and version < SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{self.path}: database schema {version} is older than this narratives "
+                        f"(knows {SCHEMA_VERSION}); run `narratives ingest --db {self.path}` "
+                        "once to upgrade it"
+                    )
+                if self.readonly and not os.access(self.path, os.W_OK):
+                    return probe
+            except BaseException:
+                probe.close()
+                raise
+            probe.close()
+        conn = _connect(self.path, readonly=False)
+        try:
+            if self.readonly:
+                conn.execute("PRAGMA query_only = ON")
+            else:
+                self._check_writable(conn, version)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _identify(self, conn: sqlite3.Connection) -> int:
+        """The file's schema version, 0 for an empty file; StoreError for a file that is
+        not a narratives database or was written by a newer narratives. Reads only."""
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        if version == 0 and not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            return 0
+        if version == 0 or app_id != APPLICATION_ID:
+            raise StoreError(f"{self.path}: this SQLite file is not a narratives database")
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: database schema {version} is newer than this narratives "
+                f"(knows {SCHEMA_VERSION}); upgrade narratives"
+            )
+        return version
+
+    @staticmethod
+    def _check_writable(conn: sqlite3.Connection, version: int) -> None:
+        """Rewrite the schema version in a transaction rolled back at once: on a file
+        SQLite cannot write this fails now, before a run has fetched anything."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(f"PRAGMA user_version = {version}")
+        finally:
+            conn.rollback()
+
+    def _open_error(self, exc: sqlite3.DatabaseError) -> StoreError:
+        """What an error while opening means for the user, as one line."""
+        name = getattr(exc, "sqlite_errorname", "")
+        folder = self.path.resolve().parent
+        if name in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+            return StoreError(f"{self.path}: not a usable SQLite database ({exc})")
+        if name == "SQLITE_READONLY_DIRECTORY" or (
+            name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")) and self.readonly
+            and _in_wal_mode(self.path) and not os.access(folder, os.W_OK | os.X_OK)
+        ):
+            if self.readonly:
+                return StoreError(
+                    f"{self.path}: cannot read it: the database is in WAL mode, so SQLite must "
+                    f"create {self.path.name}-wal and {self.path.name}-shm beside it, but its "
+                    f"folder {folder} is not writable; make the folder writable or copy the "
+                    "database to a folder you can write"
+                )
+            return StoreError(
+                f"{self.path}: cannot write it: SQLite must create its journal files beside "
+                f"it, but its folder {folder} is not writable; make the folder writable or "
+                "copy the database to a folder you can write"
+            )
+        if name.startswith("SQLITE_READONLY") and not self.readonly:
+            return StoreError(
+                f"{self.path}: the database is read-only (the file, or the file system it is "
+                "on, cannot be written); nothing was changed: make it writable or choose "
+                "another --db"
+            )
+        return StoreError(f"{self.path}: cannot open the database ({exc})")
 
     # -- schema -----------------------------------------------------------------------
 
@@ -265,18 +394,9 @@ class Store:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
-        app_id = self.db.execute("PRAGMA application_id").fetchone()[0]
-        version = self.schema_version
-        if version == 0 and self.db.table_names():
-            raise StoreError(f"{self.path}: this SQLite file is not a narratives database")
-        if version and app_id != APPLICATION_ID:
-            raise StoreError(f"{self.path}: this SQLite file is not a narratives database")
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path}: database schema {version} is newer than this narratives "
-                f"(knows {SCHEMA_VERSION}); upgrade narratives"
-            )
-        for number in range(version, SCHEMA_VERSION):
+        """Apply the missing migrations, each all-or-nothing. The identity is checked
+        again on this connection: the file may have been replaced since the probe."""
+        for number in range(self._identify(self.db.conn), SCHEMA_VERSION):
             with self.db.atomic():
                 MIGRATIONS[number](self.db)
                 self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")

@@ -427,3 +427,26 @@ def test_warnings_are_one_line_for_users() -> None:
     text = _one_line_warning(UserWarning("themes-1.skops was made with scikit-learn 0.24"),
                              UserWarning, "/x/narratives/pipeline.py", 226, "self.themes = ...")
     assert text == "Warning: themes-1.skops was made with scikit-learn 0.24\n"
+
+
+@pytest.mark.parametrize("args", [["report", "trends"], ["summary"], ["search", "story"],
+                                  ["feeds", "status"], ["export", "articles", "-o", "{out}"]])
+def test_a_foreign_sqlite_file_is_refused_in_one_line_and_left_as_it_was(
+        runner: CliRunner, tmp_path: Path, args: list[str]) -> None:
+    """Exit 1, as for any database that cannot be used (README, exit codes); the file
+    keeps its journal mode and gains no companion files."""
+    foreign = tmp_path / "foreign.sqlite"
+    conn = sqlite3.connect(foreign)
+    conn.execute("CREATE TABLE foo (x)")
+    conn.commit()
+    conn.close()
+    before = foreign.read_bytes()
+    r = runner.invoke(main, [a.format(out=tmp_path / "o.csv") for a in args]
+                      + ["--db", str(foreign)])
+    assert _one_line_error(r, 1) == (
+        f"Error: {foreign}: this SQLite file is not a narratives database\n")
+    assert foreign.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign.sqlite"]
+    conn = sqlite3.connect(f"{foreign.as_uri()}?mode=ro", uri=True)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    conn.close()

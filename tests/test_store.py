@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import os
 import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from narratives import store as store_module
 from narratives.errors import StoreError
 from narratives.parse import parse_feed
 from narratives.records import Feed
@@ -75,14 +78,189 @@ def test_search_uses_fts_and_follows_updates(tmp_path: Path) -> None:
             s.search('"unbalanced')
 
 
-def test_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
+#: The three ways commands open a database: ingest, other writers, readers.
+OPENINGS = [{}, {"create": False}, {"readonly": True}]
+OPENING_IDS = ["ingest", "writer", "reader"]
+
+
+def _journal_mode(path: Path) -> str:
+    """The file's journal mode, asked through a connection that cannot change it."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return str(conn.execute("PRAGMA journal_mode").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _assert_untouched(path: Path, before: bytes, *, journal: str = "delete") -> None:
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]  # no -wal, -shm
+    if before:
+        assert _journal_mode(path) == journal
+
+
+def _article_db(path: Path, *, journal: str = "wal") -> Path:
+    """A narratives database holding 3 articles, left in the given journal mode."""
+    path.parent.mkdir(exist_ok=True)
+    with Store(path) as s:
+        s.sync_feeds([FEED])
+        s.save_feed("t", parse_feed(rss(make_items(3)), FEED), status=200, etag=None,
+                    last_modified=None)
+    if journal != "wal":
+        conn = sqlite3.connect(path)
+        conn.execute(f"PRAGMA journal_mode = {journal}")
+        conn.close()
+    return path
+
+
+@pytest.mark.parametrize("user_version", [0, 3])
+@pytest.mark.parametrize("opening", OPENINGS, ids=OPENING_IDS)
+def test_foreign_sqlite_file_is_refused_untouched(tmp_path: Path, opening: dict,
+                                                  user_version: int) -> None:
+    """Identity is checked before anything is written: no WAL switch, no tables."""
     path = tmp_path / "other.db"
     conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE stuff (x)")
+    conn.execute("CREATE TABLE foo (x)")
+    conn.execute(f"PRAGMA user_version = {user_version}")
     conn.commit()
     conn.close()
+    before = path.read_bytes()
     with pytest.raises(StoreError, match="not a narratives database"):
+        Store(path, **opening)
+    _assert_untouched(path, before)
+    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["foo"]
+    conn.close()
+
+
+@pytest.mark.parametrize("opening", OPENINGS[1:], ids=OPENING_IDS[1:])
+def test_an_empty_file_is_refused_untouched_by_commands_that_need_a_database(
+        tmp_path: Path, opening: dict) -> None:
+    path = tmp_path / "empty.db"
+    path.touch()
+    with pytest.raises(StoreError, match=r"empty file, not a narratives database yet \(run "
+                       r"`narratives ingest --db"):
+        Store(path, **opening)
+    _assert_untouched(path, b"")
+
+
+def test_ingest_makes_an_empty_file_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    path.touch()
+    with Store(path) as s:
+        assert s.schema_version == SCHEMA_VERSION and s.db.journal_mode == "wal"
+
+
+@pytest.mark.parametrize("opening", OPENINGS, ids=OPENING_IDS)
+def test_a_database_from_a_newer_narratives_is_refused_untouched(tmp_path: Path,
+                                                                 opening: dict) -> None:
+    path = _article_db(tmp_path / "n.db", journal="delete")
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError) as err:
+        Store(path, **opening)
+    assert str(err.value) == (f"{path}: database schema {SCHEMA_VERSION + 1} is newer than "
+                              f"this narratives (knows {SCHEMA_VERSION}); upgrade narratives")
+    _assert_untouched(path, before)
+
+
+def test_a_reader_never_writes(tmp_path: Path) -> None:
+    """A reader keeps the journal mode it finds and refuses writes, even on a file it could
+    write; a writer switches the same file to WAL."""
+    path = _article_db(tmp_path / "n.db", journal="delete")
+    before = path.read_bytes()
+    with Store(path, readonly=True) as s:
+        assert s.counts()["articles"] == 3 and s.db.journal_mode == "delete"
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            s.sync_feeds([Feed(name="o", url="https://other.example/rss")])
+    _assert_untouched(path, before)
+    with Store(path, create=False) as s:
+        assert s.db.journal_mode == "wal"
+
+
+@pytest.fixture(params=["chmod", "sqlite-mode-ro"])
+def cannot_write(request: pytest.FixtureRequest,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], None]]:
+    """Makes a database file, and its folder, unwritable for this process: chmod 0o444
+    and 0o555 for an ordinary user; for root, which writes whatever the modes say,
+    SQLite's own read-only open mode (a file: URI with mode=ro) stands in."""
+    changed: list[Path] = []
+    if request.param == "chmod":
+        if os.geteuid() == 0:
+            pytest.skip("root writes a 0o444 file in a 0o555 folder; the sqlite-mode-ro "
+                        "case emulates a read-only file instead")
+
+        def make(path: Path) -> None:
+            path.chmod(0o444)
+            path.parent.chmod(0o555)
+            changed.extend([path.parent, path])
+    else:
+        connect = store_module._connect
+
+        def make(path: Path) -> None:
+            monkeypatch.setattr(store_module, "_connect",
+                                lambda path, *, readonly: connect(path, readonly=True))
+    yield make
+    for p in changed:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+
+
+def test_a_read_only_database_is_read_and_refused_for_writing(
+        tmp_path: Path, cannot_write: Callable[[Path], None]) -> None:
+    """Reports work on a file they cannot write (here in rollback mode, which needs no
+    writable folder to read); ingest and other writers say in one line that it is
+    read-only, before changing anything."""
+    path = _article_db(tmp_path / "ro" / "n.db", journal="delete")
+    before = path.read_bytes()
+    cannot_write(path)
+    with Store(path, readonly=True) as s:
+        assert s.counts()["articles"] == 3
+        assert [r["title"] for r in s.search("story 1")][0].startswith("story 1")
+    for opening in OPENINGS[:2]:
+        with pytest.raises(StoreError) as err:
+            Store(path, **opening)
+        assert str(err.value) == (
+            f"{path}: the database is read-only (the file, or the file system it is on, "
+            "cannot be written); nothing was changed: make it writable or choose another --db")
+    _assert_untouched(path, before)
+
+
+def test_a_read_only_wal_database_in_a_writable_folder_is_read(
+        tmp_path: Path, cannot_write: Callable[[Path], None]) -> None:
+    path = _article_db(tmp_path / "ro" / "n.db")
+    cannot_write(path)
+    path.parent.chmod(0o755)  # SQLite reads a WAL database by creating files beside it
+    with Store(path, readonly=True) as s:
+        assert s.counts()["articles"] == 3
+    with pytest.raises(StoreError, match="the database is read-only"):
         Store(path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can create n.db-wal in a 0o555 folder, and "
+                    "no SQLite open mode emulates a folder that cannot be written")
+def test_a_wal_database_in_a_folder_that_cannot_be_written_is_one_clear_line(
+        tmp_path: Path) -> None:
+    path = _article_db(tmp_path / "ro" / "n.db")
+    before = path.read_bytes()
+    path.chmod(0o444)
+    path.parent.chmod(0o555)
+    try:
+        with pytest.raises(StoreError) as err:
+            Store(path, readonly=True)
+        assert str(err.value) == (
+            f"{path}: cannot read it: the database is in WAL mode, so SQLite must create "
+            f"n.db-wal and n.db-shm beside it, but its folder {path.parent} is not writable; "
+            "make the folder writable or copy the database to a folder you can write")
+        with pytest.raises(StoreError, match="cannot write it: .* folder .* is not writable"):
+            Store(path, create=False)
+        assert path.read_bytes() == before  # SQLite itself cannot read it here
+        assert sorted(p.name for p in path.parent.iterdir()) == ["n.db"]
+    finally:
+        path.parent.chmod(0o755)
+        path.chmod(0o644)
 
 
 def test_garbage_file_is_refused(tmp_path: Path) -> None:

@@ -184,7 +184,7 @@ def feeds_status(db_path: Path, days: int, fmt: str, output: Path | None) -> Non
     Example:
       narratives feeds status --db narratives.db
     """
-    with Store(db_path, create=False) as store:
+    with Store(db_path, readonly=True) as store:
         rows = store.feeds_status(days=days)
     now = datetime.now(UTC)
     for row in rows:
@@ -221,7 +221,7 @@ def search(query: str, db_path: Path, limit: int, fmt: str, output: Path | None)
     Example:
       narratives search 'lithium AND (CATL OR "Uranium One")'
     """
-    with Store(db_path, create=False) as store:
+    with Store(db_path, readonly=True) as store:
         rows = store.search(query, limit=limit)
     emit_rows(rows, fmt, output, empty_message=f"No articles match {query!r}.")
 
@@ -260,7 +260,7 @@ def export_articles(db_path: Path, since: str | None, until: str | None,
       narratives export articles --since 2026-09-01 --format csv -o articles.csv
     """
     s, u = day_bounds(since, until)
-    with Store(db_path, create=False) as store:
+    with Store(db_path, readonly=True) as store:
         known = sorted(f for f, _ in store.feed_names_and_outlets())
         for name in feed_names:
             if name not in known:
@@ -324,7 +324,7 @@ def summary(db_path: Path) -> None:
     Example:
       narratives summary --db demo.db
     """
-    with Store(db_path, create=False) as store:
+    with Store(db_path, readonly=True) as store:
         info = store.summary()
     click.echo(f"Database {db_path}: {info['articles']} articles from {info['feeds']} feeds, "
                f"published {info['first'] or '-'} to {info['last'] or '-'}")

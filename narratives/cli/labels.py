@@ -39,7 +39,7 @@ def label_export(db_path: Path, n: int, output: Path) -> None:
     from ..themes import ThemeModel
 
     model = ThemeModel.load()
-    with Store(db_path, create=False) as store:
+    with Store(db_path, readonly=True) as store:
         scores = store.theme_scores()
         ranked = rank_uncertain(scores, model.thresholds, n)
         articles = store.articles_by_id([u.article_id for u in ranked])

@@ -73,7 +73,7 @@ def _run(name: str, db_path: Path, fmt: str, output: Path | None, chart: Path | 
          raw: dict[str, Any], **kwargs: Any) -> None:
     if chart is not None and chart.suffix.lower() not in charts.SUFFIXES:
         raise click.BadParameter(f"{chart.name!r} must end in .png or .svg", param_hint="--chart")
-    with Store(db_path, create=False) as store:
+    with Store(db_path, readonly=True) as store:
         filters = reports.make_filters(store, **{k: raw[k] for k in FILTER_KEYS})
         report = reports.REPORTS[name](store, filters, **kwargs)
     _render(report, fmt, output)
@@ -195,7 +195,7 @@ def html_report(by: str, db_path: Path, output: Path, **raw: Any) -> None:
     """
     from ..briefing import render
 
-    with Store(db_path, create=False) as store:
+    with Store(db_path, readonly=True) as store:
         filters = reports.make_filters(store, **{k: raw[k] for k in FILTER_KEYS})
         text = render(store, filters, by=by, db_label=str(db_path))
     with writing(output) as fh:

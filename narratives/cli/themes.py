@@ -57,7 +57,7 @@ def train(corpus: Path | None, db_path: Path, no_labels: bool, out_dir: Path | N
     if not no_labels and db_path.exists():
         from ..store import Store
 
-        with Store(db_path, create=False) as store:
+        with Store(db_path, readonly=True) as store:
             labels = store.labeled_texts()
     model = themes.train(corpus or themes.CORPUS_DIR, labels=labels,
                          out_dir=out_dir, random_state=seed, resplit=resplit)
