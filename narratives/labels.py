@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,21 +108,25 @@ def margin(score: float, threshold: float) -> float:
 
 
 def rank_uncertain(scores: Mapping[str, Mapping[str, float]], thresholds: Mapping[str, float],
-                   n: int | None = None) -> list[Uncertain]:
+                   n: int | None = None, *,
+                   text_thresholds: Mapping[str, float] | None = None,
+                   text_only: Collection[str] = ()) -> list[Uncertain]:
     """Articles ordered from least to most sure, by their closest call over all themes.
 
     `scores` is {article_id: {theme: score}} (as stored), `thresholds` the
-    model's per-theme thresholds; themes without a threshold are ignored. Ties go
-    by article id, so the same scores always give the same list.
+    model's per-theme thresholds; themes without a threshold are ignored. The
+    articles in `text_only` (those the theme model scores by TF-IDF alone, such as
+    Spanish ones) are cut at `text_thresholds` instead, as the model cuts them. Ties
+    go by article id, so the same scores always give the same list.
     """
     ranked: list[Uncertain] = []
     for aid, per_theme in scores.items():
-        calls = [(margin(s, thresholds[t]), t, s) for t, s in per_theme.items()
-                 if t in thresholds]
+        cut = text_thresholds if text_thresholds is not None and aid in text_only else thresholds
+        calls = [(margin(s, cut[t]), t, s) for t, s in per_theme.items() if t in cut]
         if not calls:
             continue
         m, theme, s = min(calls)
         ranked.append(Uncertain(article_id=aid, margin=round(m, 4), theme=theme,
-                                score=s, threshold=thresholds[theme]))
+                                score=s, threshold=cut[theme]))
     ranked.sort(key=lambda u: (u.margin, u.article_id))
     return ranked if n is None else ranked[:n]

@@ -72,3 +72,35 @@ def test_import_is_all_or_nothing(tmp_path: Path) -> None:
     assert r.exit_code == 1 and "not in" in r.output and "nothing was imported" in r.output
     with Store(db) as s:
         assert s.db["labels"].count == 0
+
+
+def test_export_cuts_spanish_articles_at_the_text_thresholds(tmp_path: Path) -> None:
+    """The model cuts Spanish text at its TF-IDF thresholds: the guesses, the threshold
+    column and the ranking in the file must follow the same cut as the stored themes."""
+    model = ThemeModel.load()
+    en, es = model.thresholds["finance"], model.text_thresholds["finance"]
+    assert es < en  # the case below needs a score between the two cuts
+    score = (en + es) / 2
+    path = tmp_path / "es.db"
+    texts = {"es": "El gobierno boliviano firmó un crédito con un banco chino para la planta.",
+             "en": "The Bolivian government signed a loan with a Chinese bank for the plant."}
+    with Store(path) as s:
+        s.sync_feeds([FEED])
+        for key, text in texts.items():
+            (art,) = parse_feed(rss([{"title": "", "link": f"https://f.example/{key}",
+                                      "description": text, "pubDate":
+                                      "Tue, 08 Sep 2026 10:00:00 GMT"}]), FEED)
+            cut = es if key == "es" else en
+            scores = tuple(ThemeScore(theme=t, score=score if t == "finance" else 0.0,
+                                      assigned=t == "finance" and score >= cut)
+                           for t in theme_names())
+            s.save_feed("f", [art], status=200, etag=None, last_modified=None)
+            s.save_analyses([(Analysis(article_id=art.id, themes=scores), art.content_hash)])
+    out = tmp_path / "to-label.csv"
+    r = CliRunner().invoke(main, ["label", "export", "--db", str(path), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    rows = {x["url"].rsplit("/", 1)[-1]: x
+            for x in csv.DictReader(out.open(encoding="utf-8-sig", newline=""))}
+    assert rows["es"]["themes"] == "finance" and rows["en"]["themes"] == ""
+    assert float(rows["es"]["threshold"]) == round(es, 3)
+    assert float(rows["en"]["threshold"]) == round(en, 3)

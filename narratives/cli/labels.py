@@ -35,19 +35,30 @@ def label_export(db_path: Path, n: int, output: Path) -> None:
     Example:
       narratives label export --uncertain 200 -o to-label.csv
     """
+    from ..analyze import analysed_text
     from ..labels import SEPARATOR, rank_uncertain
-    from ..themes import ThemeModel
+    from ..themes import ThemeModel, embedded
 
     model = ThemeModel.load()
     with Store(db_path, readonly=True) as store:
         scores = store.theme_scores()
-        ranked = rank_uncertain(scores, model.thresholds, n)
+        # the articles the model cuts at its TF-IDF thresholds (Spanish ones), judged
+        # from their text as at analysis time (pipeline.Engine)
+        ids, text_only = list(scores), set()
+        for start in range(0, len(ids), 500):
+            chunk = store.articles_by_id(ids[start:start + 500])
+            texts = [f"{a['title']}\n{analysed_text(a['text'] or '')}" if a["title"]
+                     else analysed_text(a["text"] or "") for a in chunk.values()]
+            text_only.update(aid for aid, reads in zip(chunk, embedded(texts), strict=True)
+                             if not reads)
+        ranked = rank_uncertain(scores, model.thresholds, n,
+                                text_thresholds=model.text_thresholds, text_only=text_only)
         articles = store.articles_by_id([u.article_id for u in ranked])
     rows = []
     for u in ranked:
         art = articles[u.article_id]
-        guesses = [t for t, s in sorted(scores[u.article_id].items())
-                   if s >= model.thresholds.get(t, 1.0)]
+        cut = model.text_thresholds if u.article_id in text_only else model.thresholds
+        guesses = [t for t, s in sorted(scores[u.article_id].items()) if s >= cut.get(t, 1.0)]
         rows.append({
             "article_id": u.article_id, "themes": SEPARATOR.join(guesses),
             "least_sure_theme": u.theme, "score": round(u.score, 3),
