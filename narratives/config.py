@@ -32,6 +32,20 @@ REQUIRED_KEYS = ("name", "url")
 URL_SCHEMES = ("http", "https", "file")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+# A first path segment that reads as a host name (`www.example.com`, `example.org:8080`,
+# `news.example.co.uk`, `192.0.2.1`, `localhost:8000`): a web address written without
+# `https://`, which would otherwise be taken for a local path beside feeds.yaml.
+_HOST = re.compile(
+    r"(?:(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}|\d{1,3}(?:\.\d{1,3}){3}|localhost)"
+    r"(?::\d{1,5})?",
+    re.IGNORECASE,
+)
+# Endings that make a bare `name.ending` a file beside feeds.yaml, not a web site.
+_FILE_ENDINGS = frozenset(
+    {"xml", "rss", "atom", "rdf", "json", "jsonl", "txt", "htm", "html", "xhtml", "yaml", "yml",
+     "feed", "php", "asp", "aspx", "cgi", "jsp", "csv", "gz", "bz2", "xz", "zip", "md", "bak",
+     "old", "orig", "tmp"}
+)
 # Control characters and line/paragraph separators: a name must fit on one line of
 # a report and be typable after `--only`.
 _NAME_BAD_CATEGORIES = ("Cc", "Zl", "Zp")
@@ -161,11 +175,89 @@ def _name_problem(name: str) -> str | None:
     return None
 
 
+def _web_address_without_scheme(url: str) -> bool:
+    """Whether `url`, written without `scheme://`, reads as a web address (`www.x.com/feed`,
+    `example.org/rss`, `news.example.co.uk`, `//example.com/feed`) rather than a local path
+    (`samples/feed.xml`, `./feed.xml`, `feed.xml`)."""
+    if url.startswith("//"):
+        return True
+    if "://" in url or url.startswith((".", "/", "\\", "~")):
+        return False
+    first, slash, _ = url.partition("/")
+    if not _HOST.fullmatch(first):
+        return False
+    host = first.partition(":")[0].lower()
+    if slash or ":" in first or host.startswith("www.") or host == "localhost":
+        return True
+    return host.rpartition(".")[2] not in _FILE_ENDINGS
+
+
+def _local_file_exists(url: str, base_dir: Path) -> bool:
+    try:
+        return (base_dir / url).exists()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL
+        return False
+
+
+def _yaml_error_message(exc: yaml.YAMLError, text: str) -> str:
+    """One line for a YAML syntax error: line, column and what to fix, in place of
+    PyYAML's wording for the mistakes people make by hand (tabs, indentation, quotes)."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text.count("\n", 0, exc.position) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return f"line {line}: the invisible character U+{char:04X} is not allowed; remove it"
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or "invalid YAML"
+    if mark is None:
+        return problem
+    line, column = mark.line + 1, mark.column + 1
+    where = f"line {line}, column {column}"
+    context_mark = getattr(exc, "context_mark", None)
+    context_line = context_mark.line + 1 if context_mark is not None else line
+    if "'\\t'" in problem:
+        return f"{where}: the file uses a tab here; YAML needs spaces, replace the tab with spaces"
+    if problem.startswith("expected <block end>"):
+        short = problem.replace("<", "").replace(">", "").replace(", but found", ", found")
+        return (f"{where}: check the indentation of line {line} against the lines above "
+                f"(YAML: {short})")
+    if problem == "mapping values are not allowed here":
+        return (f"{where}: unexpected ':'; check the indentation of line {line} against the "
+                "lines above, and put quotes around a value that contains ': '")
+    if problem == "could not find expected ':'":
+        return f"line {context_line}: expected 'key: value' (a ':' is missing)"
+    context = getattr(exc, "context", None) or ""
+    if "quoted scalar" in context:
+        return f"line {context_line}: a quote opened on this line is never closed"
+    if context.startswith("while parsing a flow") and "<stream end>" in problem:
+        opened, closer = ("[", "]") if "sequence" in context else ("{", "}")
+        return (f"line {context_line}: a '{opened}' opened on this line is never closed "
+                f"with '{closer}'")
+    return f"{where}: {problem}"
+
+
+def _undecodable(data: bytes, exc: UnicodeDecodeError) -> str:
+    """One line for a feeds file that is not UTF-8: where, and how to fix it."""
+    line = data.count(b"\n", 0, exc.start) + 1
+    byte = data[exc.start]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        saved = "probably saved as UTF-16"
+    else:
+        saved = "probably saved as Windows-1252 or Latin-1"
+    return (f"line {line}: the file is not UTF-8 (byte 0x{byte:02x}; {saved}); "
+            "save it as UTF-8")
+
+
 def load_feeds(path: str | Path) -> FeedsConfig:
     """Read and validate a feeds file. Raises ConfigError on the first problem."""
     path = Path(path)
+    text = ""
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: {_undecodable(data, exc)}") from None
+        raw = yaml.load(text, Loader=_StrictLoader)
     except _DuplicateKey as dup:
         feed = f" feed {dup.feed!r}:" if dup.feed is not None else ""
         raise ConfigError(
@@ -174,13 +266,10 @@ def load_feeds(path: str | Path) -> FeedsConfig:
         ) from None
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found (pass --feeds FILE)") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path}:{where}: {problem}") from None
+        raise ConfigError(f"{path}: {_yaml_error_message(exc, text)}") from None
     if not isinstance(raw, dict) or "feeds" not in raw:
         raise ConfigError(f"{path}: expected a top-level 'feeds:' list")
     unknown_top = set(raw) - {"feeds", "settings"}
@@ -194,7 +283,7 @@ def load_feeds(path: str | Path) -> FeedsConfig:
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{path}: 'feeds' must be a non-empty list")
     feeds: list[Feed] = []
-    names: set[str] = set()
+    names: dict[str, str] = {}  # lower-cased name -> the name as first written
     urls: dict[str, str] = {}  # _same_url_key -> name of the first feed with it
     for i, entry in enumerate(entries, start=1):
         feeds.append(_load_feed(path, i, entry, names, urls))
@@ -219,7 +308,7 @@ def _load_settings(path: Path, raw: Any) -> Settings:
 
 
 def _load_feed(
-    path: Path, index: int, entry: Any, names: set[str], urls: dict[str, str]
+    path: Path, index: int, entry: Any, names: dict[str, str], urls: dict[str, str]
 ) -> Feed:
     where = f"{path}: feed #{index}"
     if not isinstance(entry, dict):
@@ -243,10 +332,23 @@ def _load_feed(
     problem = _name_problem(name)
     if problem:
         raise ConfigError(f"{where}: field 'name' {name!r} {problem}")
-    if name in names:
-        raise ConfigError(f"{where}: duplicate name {name!r}; feed names must be unique")
-    names.add(name)
+    first_name = names.get(name.lower())
+    if first_name is not None:
+        if first_name == name:
+            raise ConfigError(f"{where}: duplicate name {name!r}; feed names must be unique")
+        # Reports' --source matches a name whatever its letter case: both would be one.
+        raise ConfigError(
+            f"{where}: name {name!r} differs from feed {first_name!r} only in letter case; "
+            "feed names must differ in more than case, rename one"
+        )
+    names[name.lower()] = name
     url = entry["url"].strip()
+    if not re.match(r"[a-z][a-z0-9+.-]*://", url, re.IGNORECASE) and \
+            _web_address_without_scheme(url) and not _local_file_exists(url, path.parent):
+        raise ConfigError(
+            f"{where}: field 'url' {url!r} has no http:// or https:// and no such local "
+            f"file exists; if it is a web address write 'https://{url.lstrip('/')}'"
+        )
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number

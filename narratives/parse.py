@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from xml.sax import SAXParseException
 
 import feedparser
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
@@ -200,6 +201,31 @@ def looks_like_html(content: bytes) -> bool:
 
 #: The end of a complete RSS, RDF or Atom document.
 _CLOSED = re.compile(rb"</\s*(?:rss|feed|rdf:RDF|RDF)\s*>\s*$", re.IGNORECASE)
+#: The start of an item or entry: the document has items even if none could be read.
+_ITEM_TAG = re.compile(rb"<\s*(?:item|entry)[\s>/]", re.IGNORECASE)
+#: expat's errors for input that ends too soon. expat raises them only once it has
+#: reached the end of the bytes; any other error is somewhere inside the document.
+_ENDS_TOO_SOON = frozenset({"no element found", "unclosed token", "unclosed CDATA section",
+                           "partial character"})
+
+
+def _xml_error(exc: SAXParseException, content: bytes) -> tuple[str, int, int]:
+    """The XML parser's problem and its 1-based line and column in `content`.
+
+    feedparser hands the parser a copy re-encoded as UTF-8 with an XML declaration put in
+    front; when the feed had none at its very start, that adds a line, taken off here.
+    Columns count characters from 1 (expat counts from 0)."""
+    head = content[:64].replace(b"\x00", b"").lstrip(b"\xef\xbb\xbf\xff\xfe")
+    line = exc.getLineNumber() - (0 if head.startswith(b"<?xml") else 1)
+    message = exc.getMessage()
+    if message.startswith("not well-formed ("):  # expat's "not well-formed (invalid token)"
+        message = message[len("not well-formed ("):-1]
+    return message, max(line, 1), max(exc.getColumnNumber(), 0) + 1
+
+
+def _not_well_formed(exc: SAXParseException, content: bytes) -> str:
+    message, line, column = _xml_error(exc, content)
+    return f"not well-formed XML at line {line}, column {column} ({message})"
 
 
 def parse_feed(
@@ -222,14 +248,30 @@ def parse_feed(
     # A mislabelled encoding is not fatal: feedparser has decoded the bytes anyway.
     broken = bool(parsed.get("bozo")) and not isinstance(exc, _HARMLESS)
     salvaged = bool(parsed.get("feed", {}).get("title"))
-    if broken and version and not _CLOSED.search(content[-200:]):
-        # XML that does not end with its root element's end tag: a partial download or a
-        # broken server. Its last item would be cut off too, so nothing is stored from it.
-        raise ParseError(f"feed is cut off ({exc}); the download was incomplete")
+    closed = bool(_CLOSED.search(content[-200:]))
+    if broken and version and isinstance(exc, SAXParseException):
+        message, line, _ = _xml_error(exc, content)
+        if not closed and message in _ENDS_TOO_SOON:
+            # The bytes stop inside the document: a partial download or a broken server.
+            # Its last item would be cut off too, so nothing is stored from it.
+            raise ParseError(f"feed is cut off at line {line} ({message}); "
+                             "the download was incomplete")
+        if not closed or (not entries and (not salvaged or _ITEM_TAG.search(content))):
+            # feedparser's loose parser still reads most ill-formed feeds; refuse only a
+            # document that does not end with its root's end tag (its last item may be
+            # lost) or one whose items could not be read at all.
+            raise ParseError(f"feed is {_not_well_formed(exc, content)}; the publisher "
+                             "must fix the feed")
+    elif broken and version and not closed:
+        # No position to tell a cut-off download from a broken document.
+        raise ParseError(f"feed does not end with its closing tag ({exc}); the download "
+                         "was incomplete or the publisher must fix the feed")
     if not entries and (not version or (broken and not salvaged)):
         # Nothing usable: say why. A well-formed feed with no items is not an error.
         if looks_like_html(content) or "html" in (content_type or "").lower():
             raise ParseError("got an HTML page, not a feed (check the feed URL)")
+        if isinstance(exc, SAXParseException):
+            raise ParseError(f"not a feed: {_not_well_formed(exc, content)}")
         raise ParseError(f"not a feed: {exc or 'no RSS/Atom structure found'}")
     return list(iter_articles(parsed, feed, fetched_at=fetched_at))
 

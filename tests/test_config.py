@@ -178,3 +178,133 @@ def test_shipped_feed_lists_are_valid() -> None:
     demo = load_feeds(ROOT / "narratives" / "data" / "samples" / "demo-feeds.yaml")
     assert len(demo.feeds) >= 4
     assert all(f.url.startswith("file://") for f in demo.feeds)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("feeds:\n\t- name: a\n\t  url: https://x.org/a\n",
+         "line 2, column 1: the file uses a tab here; YAML needs spaces, "
+         "replace the tab with spaces"),
+        ("feeds:\n  - name: a\n    url:\thttps://x.org/a\n",
+         "line 3, column 9: the file uses a tab here; YAML needs spaces, "
+         "replace the tab with spaces"),
+        ("feeds:\n  - name: a\n    url: https://x.org/a\n  - name: b\n   url: https://x.org/b\n",
+         "line 5, column 4: check the indentation of line 5 against the lines above "
+         "(YAML: expected block end, found 'block mapping start')"),
+        ("feeds:\n  - name: a\n    url: https://x.org/a\n   - name: b\n",
+         "line 4, column 4: check the indentation of line 4 against the lines above "
+         "(YAML: expected block end, found 'block sequence start')"),
+        ("feeds:\n  - name: a\n    url: https://x.org/a\n      outlet: x\n",
+         "line 4, column 13: unexpected ':'; check the indentation of line 4 against the "
+         "lines above, and put quotes around a value that contains ': '"),
+        ("feeds:\n  - name: a\n    url https://x.org/a\n",
+         "line 3: expected 'key: value' (a ':' is missing)"),
+        ("feeds:\n  - name: \"a\n    url: https://x.org/a\n",
+         "line 2: a quote opened on this line is never closed"),
+        ("feeds:\n  - name: a\x07\n    url: https://x.org/a\n",
+         "line 2: the invisible character U+0007 is not allowed; remove it"),
+        ("feeds:\n  - name: a\n    tags: [x, y\n",
+         "line 3: a '[' opened on this line is never closed with ']'"),
+    ],
+)
+def test_yaml_mistakes_say_what_to_fix(tmp_path: Path, text: str, message: str) -> None:
+    # PyYAML's own wording ("found character '\t' that cannot start any token",
+    # "expected <block end>, but found '<block mapping start>'") tells an analyst nothing.
+    path = tmp_path / "f.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_feeds(path)
+    assert str(err.value) == f"{path}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("feeds:\n  - name: a\n    url: https://x.org/a\n    outlet: Opinión\n"
+         .encode("cp1252"),
+         "line 4: the file is not UTF-8 (byte 0xf3; probably saved as Windows-1252 or "
+         "Latin-1); save it as UTF-8"),
+        ("feeds:\n  - name: a\n    url: https://x.org/a\n".encode("utf-16"),
+         "line 1: the file is not UTF-8 (byte 0xff; probably saved as UTF-16); "
+         "save it as UTF-8"),
+    ],
+)
+def test_a_file_not_in_utf8_names_the_line_and_the_fix(
+    tmp_path: Path, data: bytes, message: str
+) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_bytes(data)
+    with pytest.raises(ConfigError) as err:
+        load_feeds(path)
+    assert str(err.value) == f"{path}: {message}"
+
+
+def test_a_utf8_file_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_bytes("feeds:\n  - {name: a, url: https://x.org/a, outlet: Opinión}\n"
+                     .encode("utf-8-sig"))
+    assert load_feeds(path).feeds[0].outlet == "Opinión"
+
+
+@pytest.mark.parametrize(
+    ("url", "suggested"),
+    [
+        ("www.example.com/feed", "https://www.example.com/feed"),
+        ("example.org/rss", "https://example.org/rss"),
+        ("news.example.co.uk", "https://news.example.co.uk"),
+        ("www.example.org", "https://www.example.org"),
+        ("example.org", "https://example.org"),
+        ("example.com:8080/feed", "https://example.com:8080/feed"),
+        ("//example.com/feed", "https://example.com/feed"),
+        ("192.0.2.1/feed", "https://192.0.2.1/feed"),
+    ],
+)
+def test_a_web_address_without_scheme_is_refused(
+    tmp_path: Path, url: str, suggested: str
+) -> None:
+    # It would pass as a local path beside feeds.yaml and fail later with "file not found".
+    path = write_feeds_yaml(tmp_path / "f.yaml", [{"name": "b", "url": url}])
+    with pytest.raises(ConfigError) as err:
+        load_feeds(path)
+    assert str(err.value) == (
+        f"{path}: feed 'b': field 'url' {url!r} has no http:// or https:// and no such local "
+        f"file exists; if it is a web address write {suggested!r}"
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["samples/feed.xml", "./feed.xml", "../x/feed.xml", "feed.xml", "rss.xml",
+            "feeds.atom", "my.feed.v2.xml", "data/www.example.com.xml"],
+)
+def test_relative_paths_stay_local_files(tmp_path: Path, url: str) -> None:
+    (tmp_path / "cfg").mkdir()
+    cfg = load_feeds(write_feeds_yaml(tmp_path / "cfg" / "f.yaml", [{"name": "a", "url": url}]))
+    assert cfg.feeds[0].url == (tmp_path / "cfg" / url).resolve().as_uri()
+
+
+def test_a_local_file_named_like_a_host_is_kept(tmp_path: Path) -> None:
+    (tmp_path / "example.org").mkdir()
+    (tmp_path / "example.org" / "rss").write_text("<rss/>")
+    path = write_feeds_yaml(tmp_path / "f.yaml", [{"name": "a", "url": "example.org/rss"}])
+    cfg = load_feeds(path)
+    assert cfg.feeds[0].url == (tmp_path / "example.org" / "rss").as_uri()
+
+
+def test_names_differing_only_in_letter_case_are_refused(tmp_path: Path) -> None:
+    # `report --source a` matches feed names whatever their case: it would match both.
+    path = write_feeds_yaml(tmp_path / "f.yaml", [GOOD, {"name": "A", "url": "https://x.org/f"}])
+    with pytest.raises(ConfigError) as err:
+        load_feeds(path)
+    assert str(err.value) == (
+        f"{path}: feed 'A': name 'A' differs from feed 'a' only in letter case; "
+        "feed names must differ in more than case, rename one"
+    )
+
+
+def test_a_name_repeated_through_a_yaml_alias_is_a_duplicate(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_text("feeds:\n  - {name: &n a, url: a.xml}\n  - {name: *n, url: b.xml}\n",
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match="feed 'a': duplicate name 'a'; feed names must be"):
+        load_feeds(path)

@@ -116,3 +116,71 @@ def test_mislabelled_encoding_is_decoded() -> None:
     body = text.replace("utf-8", "iso-8859-1").encode("iso-8859-1")
     (a,) = parse_feed(body, FEED, content_type="application/rss+xml; charset=utf-8")
     assert a.title == "Canción del café"
+
+
+DECL = b"<?xml version='1.0' encoding='utf-8'?>\n"
+HEAD = b"<rss version='2.0'><channel><title>T</title>\n"
+ITEM = b"<item><title>%s</title><link>https://e.org/%s</link></item>\n"
+TAIL = b"</channel></rss>\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        # A mismatched tag on line 2 of a complete document: the publisher's mistake.
+        (DECL + b"<rss version='2.0'><channel><title>T</titl>\n" + ITEM % (b"a", b"a") + TAIL,
+         "feed is not well-formed XML at line 2, column 39 (mismatched tag); "
+         "the publisher must fix the feed"),
+        # Without an XML declaration (feedparser adds one, shifting its line numbers).
+        (b"<rss version='2.0'><channel><title>T</titl>\n" + ITEM % (b"a", b"a") + TAIL,
+         "feed is not well-formed XML at line 1, column 39 (mismatched tag); "
+         "the publisher must fix the feed"),
+        # A comment never closed swallows the rest: not a cut-off download, the end is there.
+        (DECL + HEAD + b"<!-- note\n" + ITEM % (b"a", b"a") + TAIL,
+         "feed is not well-formed XML at line 3, column 1 (unclosed token); "
+         "the publisher must fix the feed"),
+        # Broken and also missing its end tag: the first error is what the publisher fixes.
+        (DECL + HEAD + b"<item><title>a</titel></item>\n</channel>\n",
+         "feed is not well-formed XML at line 3, column 17 (mismatched tag); "
+         "the publisher must fix the feed"),
+        (DECL + HEAD + ITEM % (b"a", b"a") + TAIL + b"Generated in 0.2 s\n",
+         "feed is not well-formed XML at line 5, column 1 (junk after document element); "
+         "the publisher must fix the feed"),
+    ],
+)
+def test_malformed_xml_is_not_called_a_cut_off_download(body: bytes, message: str) -> None:
+    with pytest.raises(ParseError) as err:
+        parse_feed(body, FEED)
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (DECL + HEAD + ITEM % (b"a", b"a") + b"<item><title>b</ti",
+         "feed is cut off at line 4 (unclosed token); the download was incomplete"),
+        (DECL + HEAD + ITEM % (b"a", b"a") + b"</chan",
+         "feed is cut off at line 4 (unclosed token); the download was incomplete"),
+        (DECL + HEAD + ITEM % (b"a", b"a"),
+         "feed is cut off at line 4 (no element found); the download was incomplete"),
+        (DECL + HEAD + b"<item><description><![CDATA[one\ntwo\nthr",
+         "feed is cut off at line 5 (unclosed CDATA section); the download was incomplete"),
+    ],
+)
+def test_a_document_that_stops_early_is_cut_off(body: bytes, message: str) -> None:
+    with pytest.raises(ParseError) as err:
+        parse_feed(body, FEED)
+    assert str(err.value) == message
+
+
+def test_ill_formed_but_complete_feeds_still_yield_their_items() -> None:
+    # feedparser's loose parser reads what it can; a raw '&' must not lose the feed.
+    body = DECL + b"<rss version='2.0'><channel><title>T & U</title>\n"
+    body += ITEM % (b"a", b"a") + ITEM % (b"b", b"b") + TAIL
+    assert [a.title for a in parse_feed(body, FEED)] == ["a", "b"]
+
+
+def test_a_document_that_is_not_xml_says_where() -> None:
+    with pytest.raises(ParseError) as err:
+        parse_feed(b"this is not xml at all {", FEED)
+    assert str(err.value) == "not a feed: not well-formed XML at line 1, column 1 (syntax error)"
