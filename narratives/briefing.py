@@ -61,10 +61,11 @@ def render(store: Store, filters: Filters, *, by: str = "week", db_label: str = 
         rep = reports.REPORTS[name](store, filters)
         tables.append({"title": name.capitalize(), "columns": rep.columns, "rows": rep.rows})
     chart_list = []
-    if trends.rows:
+    if trends.rows:  # an empty report says so in words; no chart of nothing
         fig = charts.trends_figure(trends.rows, title=f"US and China in the news, by {by}")
         chart_list.append({"title": "Share of coverage and tone over time",
                            "data": base64.b64encode(charts.png_bytes(fig)).decode()})
+    if themes.rows:
         fig = charts.themes_figure(themes.rows, title="Themes by actor")
         chart_list.append({"title": "Theme-by-actor heat map",
                            "data": base64.b64encode(charts.png_bytes(fig)).decode()})
@@ -78,7 +79,9 @@ def render(store: Store, filters: Filters, *, by: str = "week", db_label: str = 
         "db": db_label,
         "filters": filters.describe(),
         "coverage": {"articles": trends.articles, "first_day": trends.first_day,
-                     "last_day": trends.last_day, "gaps": trends.coverage_gaps},
+                     "last_day": trends.last_day, "gaps": trends.coverage_gaps,
+                     "not_analyzed": trends.not_analyzed, "pending_note": trends.pending_note(),
+                     "analyzed_in_range": trends.analyzed_in_range},
         "charts": chart_list,
         "tables": tables,
         "feeds": store.feeds_status(),

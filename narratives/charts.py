@@ -27,7 +27,20 @@ def _check(path: Path) -> None:
         raise UsageError(f"--chart: {path.name!r} must end in .png or .svg")
 
 
+def _no_data(title: str, *, figsize: tuple[float, float]) -> Figure:
+    """A figure that says there is nothing to draw: an empty report still gets a chart
+    that reads as empty, never an error or a blank axis that looks like zeros."""
+    fig, ax = plt.subplots(figsize=figsize)
+    ax.set_title(title, fontsize=13, loc="left")
+    ax.text(0.5, 0.5, "Nothing to draw: no analysed articles match", ha="center",
+            va="center", fontsize=12, color="#555", transform=ax.transAxes)
+    ax.set_axis_off()
+    return fig
+
+
 def trends_figure(rows: list[dict[str, Any]], *, title: str) -> Figure:
+    if not rows:
+        return _no_data(title, figsize=(11, 3))
     periods = [r["period"] for r in rows]
     x = range(len(periods))
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True,
@@ -61,6 +74,8 @@ def trends_figure(rows: list[dict[str, Any]], *, title: str) -> Figure:
 
 
 def themes_figure(rows: list[dict[str, Any]], *, title: str) -> Figure:
+    if not rows:
+        return _no_data(title, figsize=(6.5, 3))
     themes = list(dict.fromkeys(r["theme"] for r in rows))
     actors = ["US", "China"]
     grid = [[0.0] * len(actors) for _ in themes]

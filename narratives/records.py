@@ -139,4 +139,6 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.feeds_failed else 0
+        """0 only when every selected feed succeeded: a feed backing off after repeated
+        failures was not fetched, so a scheduled run must not look like a success."""
+        return 1 if self.feeds_failed or self.feeds_skipped else 0

@@ -32,6 +32,19 @@ def theme_names() -> list[str]:
     return [t["name"] for t in doc["themes"]]
 
 
+def gazetteer_countries() -> dict[str, str]:
+    """ISO code -> English name of every country the gazetteer knows (what --country
+    can match), read from the data file itself: no spaCy needed to validate a filter."""
+    doc = yaml.safe_load((DATA / "countries.yaml").read_text(encoding="utf-8"))
+    return {str(code): str(body.get("name", code)) for code, body in doc["countries"].items()}
+
+
+def registry_actors() -> dict[str, str]:
+    """Actor id -> display name of every actor in the registry, in its order."""
+    doc = yaml.safe_load((DATA / "actors.yaml").read_text(encoding="utf-8"))
+    return {str(actor): str(body.get("name", actor)) for actor, body in doc["actors"].items()}
+
+
 #: Dates later than this after today are taken as this (no article is dated there).
 FAR_FUTURE = timedelta(days=366)
 
@@ -39,6 +52,16 @@ FAR_FUTURE = timedelta(days=366)
 def parse_when(value: str, option: str, *, today: date | None = None) -> date:
     """YYYY-MM-DD, or relative to today: 90d, 12w, 3m, 1y."""
     today = today or datetime.now(UTC).date()
+    # A far-future end ("9999-12-31" for no end) filters nothing: no end at all, so no
+    # date arithmetic overflows and no report is padded with centuries of empty periods.
+    return min(_parse_date(value, option, today), today + FAR_FUTURE)
+
+
+def _parse_date(value: str, option: str, today: date) -> date:
+    """The date the user wrote, before a far-future date is taken as no end."""
+    if not value.strip():
+        raise UsageError(f"{option}: the date is empty (an unset shell variable?); use "
+                         "YYYY-MM-DD or a relative age such as 90d, 12w, 6m, 1y")
     m = _RELATIVE.match(value.strip().lower())
     if m:
         n, unit = int(m.group(1)), m.group(2)
@@ -55,9 +78,7 @@ def parse_when(value: str, option: str, *, today: date | None = None) -> date:
             f"{option}: {value!r} is not a date; use YYYY-MM-DD or a relative age such as "
             "90d, 12w, 6m, 1y"
         ) from None
-    # A far-future end ("9999-12-31" for no end) filters nothing: no end at all, so no
-    # date arithmetic overflows and no report is padded with centuries of empty periods.
-    return min(when, today + FAR_FUTURE)
+    return when
 
 
 @dataclass(frozen=True)
@@ -72,13 +93,18 @@ class Filters:
     sources: tuple[str, ...] = ()
     state_backed: bool | None = None
     languages: tuple[str, ...] = ()
+    # The dates as the user wrote them, where that differs from the bound applied: a
+    # far-future "--until 9999-12-31" means no end, and is shown as typed, not as the
+    # date a year ahead that the query uses.
+    since_label: str | None = field(default=None, compare=False)
+    until_label: str | None = field(default=None, compare=False)
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key in ("since", "until"):
             v = getattr(self, key)
             if v:
-                out[key] = v.isoformat()
+                out[key] = getattr(self, f"{key}_label") or v.isoformat()
         for key in ("countries", "themes", "actors", "sources", "languages"):
             if getattr(self, key):
                 out[key] = list(getattr(self, key))
@@ -100,32 +126,32 @@ def make_filters(
     languages: Sequence[str] = (),
     today: date | None = None,
 ) -> Filters:
-    """Validate raw filter values; a bad one is a UsageError listing the valid values."""
-    s = parse_when(since, "--since", today=today) if since else None
-    u = parse_when(until, "--until", today=today) if until else None
-    if s and u and s > u:
-        raise UsageError(f"--since {s} is after --until {u}")
+    """Validate raw filter values; a bad one is a UsageError listing the valid values.
+
+    A country or actor is valid when the gazetteer or the actor registry knows it (or
+    an article stored with an earlier one has it), whether or not any article mentions
+    it yet: a valid filter that matches nothing gives an empty report, not an error.
+    """
+    today = today or datetime.now(UTC).date()
+    for option, values in (("--country", countries), ("--theme", themes),
+                           ("--actor", actors), ("--source", sources), ("--lang", languages)):
+        if any(not v.strip() for v in values):
+            raise UsageError(f"{option}: the value is empty (an unset shell variable?); "
+                             "give a value or leave the option out")
+    typed = {option: _parse_date(value, option, today) if value is not None else None
+             for option, value in (("--since", since), ("--until", until))}
+    s = parse_when(since, "--since", today=today) if since is not None else None
+    u = parse_when(until, "--until", today=today) if until is not None else None
+    if typed["--since"] and typed["--until"] and typed["--since"] > typed["--until"]:
+        raise UsageError(f"--since {typed['--since']} is after --until {typed['--until']}")
     valid_themes = theme_names()
     by_lower = {t.lower(): t for t in valid_themes}
     for t in themes:
         if t.strip().lower() not in by_lower:
             raise UsageError(f"--theme: unknown theme {t!r}; valid: {', '.join(valid_themes)}")
     themes = [by_lower[t.strip().lower()] for t in themes]  # --theme Mining is mining
-    known_actors = store.known_actors()
-    norm_actors = []
-    for a in actors:
-        match = next((k for k in known_actors if k.lower() == a.lower()), None)
-        if match is None:
-            raise UsageError(f"--actor: unknown actor {a!r}; valid: {', '.join(known_actors)}")
-        norm_actors.append(match)
-    known_countries = store.known_countries()
-    codes = []
-    for c in countries:
-        code = c.strip().upper()
-        if not re.fullmatch(r"[A-Z]{2}", code) or code not in known_countries:
-            valid = ", ".join(sorted(known_countries)) or "(none stored yet)"
-            raise UsageError(f"--country: unknown country {c!r}; valid ISO codes: {valid}")
-        codes.append(code)
+    norm_actors = [_known_actor(store, a) for a in actors]
+    codes = [_known_country(store, c) for c in countries]
     feeds = store.feed_names_and_outlets()
     for src in sources:
         if not any(src.lower() in (f.lower(), (o or "").lower()) for f, o in feeds):
@@ -141,7 +167,48 @@ def make_filters(
                                  f"stored languages: {valid}")
     return Filters(since=s, until=u, countries=tuple(codes), themes=tuple(themes),
                    actors=tuple(norm_actors), sources=tuple(sources), state_backed=state_backed,
-                   languages=langs)
+                   languages=langs,
+                   since_label=_label(typed["--since"], s), until_label=_label(typed["--until"], u))
+
+
+def _label(typed: date | None, applied: date | None) -> str | None:
+    """The date to show for a bound: as typed when it was taken as no end."""
+    return typed.isoformat() if typed and applied and typed != applied else None
+
+
+def _known_actor(store: Store, value: str) -> str:
+    """The registry id of an actor given by id or display name, any case."""
+    actors = registry_actors()
+    stored = [a for a in store.known_actors() if a not in actors]
+    wanted = value.strip().lower()
+    for actor, name in [*actors.items(), *((a, a) for a in stored)]:
+        if wanted in (actor.lower(), name.lower()):
+            return actor
+    ids = ["US", "China"] + [a for a in [*actors, *stored] if a not in ("US", "China")]
+    raise UsageError(f"--actor: unknown actor {value!r}; valid: {', '.join(ids)} (the "
+                     "actor registry, narratives/data/actors.yaml)")
+
+
+def _known_country(store: Store, value: str) -> str:
+    """The ISO code of a country the gazetteer knows (or a stored analysis has)."""
+    known = gazetteer_countries()
+    code = value.strip().upper()
+    if re.fullmatch(r"[A-Z]{2}", code) and (code in known or code in store.known_countries()):
+        return code
+    by_name = {name.lower(): c for c, name in known.items()}
+    if value.strip().lower() in by_name:
+        raise UsageError(f"--country: give the ISO code, not the name: --country "
+                         f"{by_name[value.strip().lower()]} for {value.strip()!r}")
+    raise UsageError(f"--country: unknown country {value!r}; valid ISO codes: "
+                     f"{', '.join(sorted(set(known) | store.known_countries()))}")
+
+
+#: The condition every report applies: an article counts once its analysis is stored.
+#: One stored but not analysed yet (ingest --no-analyze, a killed run, a model error,
+#: an ingest still running) is not an article that mentions neither power.
+ANALYZED = "f.analyzed = 1"
+#: What to run to analyse the articles still waiting.
+ANALYZE_HINT = "run `narratives reprocess --stale`"
 
 
 @dataclass
@@ -157,18 +224,39 @@ class Report:
     filters: dict[str, Any]
     coverage_gaps: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Stored articles in the report's date range and sources that are not analysed
+    #: yet, so not counted (their themes, countries and actors are not known).
+    not_analyzed: int = 0
+    #: False when no article in the range (dates, sources, language) is analysed yet.
+    analyzed_in_range: bool = True
 
     @property
     def empty(self) -> bool:
         return self.articles == 0
 
+    def pending_note(self) -> str:
+        """What the numbers leave out, or "" when every stored article is analysed."""
+        if not self.not_analyzed:
+            return ""
+        n = self.not_analyzed
+        return (f"{n} {'article' if n == 1 else 'articles'} in this range not analysed yet, "
+                f"not counted ({ANALYZE_HINT})")
+
     def header(self) -> str:
-        """One or two lines saying what the report covers."""
-        if self.empty:
-            return (f"{self.name}: no articles match (filters: {self.filters or 'none'}); "
-                    "the report is empty.")
-        text = (f"{self.name}: {self.articles} articles, {self.first_day} to {self.last_day}"
-                + (f"; filters: {self.filters}" if self.filters else ""))
+        """One to three lines saying what the report covers and what it leaves out."""
+        if self.empty and not self.analyzed_in_range:
+            text = (f"{self.name}: no article in this range is analysed yet (filters: "
+                    f"{self.filters or 'none'}); the report is empty")
+        elif self.empty:
+            text = (f"{self.name}: no articles match (filters: {self.filters or 'none'}); "
+                    "the report is empty")
+        else:
+            text = (f"{self.name}: {self.articles} articles, {self.first_day} to "
+                    f"{self.last_day}" + (f"; filters: {self.filters}" if self.filters else ""))
+        if self.not_analyzed:
+            text += f"\n{self.pending_note()}"
+        elif self.empty:
+            text += "."
         if self.coverage_gaps:
             gaps = ", ".join(f"{g['feed']} ({g['failures']} failed runs)"
                              for g in self.coverage_gaps)
@@ -177,22 +265,9 @@ class Report:
 
 
 def _where(store: Store, f: Filters) -> tuple[str, list[Any]]:
-    """SQL conditions over article_facts (alias f) for the filters."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if f.since:
-        clauses.append("f.day >= ?")
-        params.append(f.since.isoformat())
-    if f.until:
-        clauses.append("f.day <= ?")
-        params.append(f.until.isoformat())
-    if f.sources or f.state_backed is not None:
-        names = store.select_feeds(sources=f.sources, state_backed=f.state_backed)
-        clauses.append(f"f.feed IN ({','.join('?' * len(names))})" if names else "0")
-        params.extend(names)
-    if f.languages:
-        clauses.append(f"f.language IN ({','.join('?' * len(f.languages))})")
-        params.extend(f.languages)
+    """SQL conditions over article_facts (alias f) for the filters, analysed rows only."""
+    base, params = _where_stored(store, f)
+    clauses = [ANALYZED] + ([base] if base != "1" else [])
     if f.themes:
         bits = store.theme_bits()
         mask = sum(1 << bits[t] for t in f.themes if t in bits)
@@ -213,6 +288,26 @@ def _where(store: Store, f: Filters) -> tuple[str, list[Any]]:
                              "WHERE actor = ?)")
                 params.append(a)
         clauses.append("(" + " OR ".join(parts) + ")")
+    return " AND ".join(clauses), params
+
+
+def _where_stored(store: Store, f: Filters) -> tuple[str, list[Any]]:
+    """The conditions known before analysis: dates, sources and language."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if f.since:
+        clauses.append("f.day >= ?")
+        params.append(f.since.isoformat())
+    if f.until:
+        clauses.append("f.day <= ?")
+        params.append(f.until.isoformat())
+    if f.sources or f.state_backed is not None:
+        names = store.select_feeds(sources=f.sources, state_backed=f.state_backed)
+        clauses.append(f"f.feed IN ({','.join('?' * len(names))})" if names else "0")
+        params.extend(names)
+    if f.languages:
+        clauses.append(f"f.language IN ({','.join('?' * len(f.languages))})")
+        params.extend(f.languages)
     return (" AND ".join(clauses) or "1"), params
 
 
@@ -221,32 +316,51 @@ def _coverage(store: Store, f: Filters, where: str, params: list[Any], name: str
               totals: tuple[int, str | None, str | None] | None = None,
               **extra: Any) -> Report:
     """Wrap rows with what they cover; `totals` saves a scan when the main query had them."""
-    if totals is None and where == "1":
+    if totals is None and where == ANALYZED:
         # Separate aggregates let SQLite answer MIN/MAX from the day index at once.
         totals = store.db.execute(
-            "SELECT (SELECT COUNT(*) FROM article_facts), (SELECT MIN(day) FROM article_facts),"
-            " (SELECT MAX(day) FROM article_facts)"
+            "SELECT (SELECT COUNT(*) FROM article_facts WHERE analyzed = 1),"
+            " (SELECT MIN(day) FROM article_facts WHERE analyzed = 1),"
+            " (SELECT MAX(day) FROM article_facts WHERE analyzed = 1)"
         ).fetchone()
     elif totals is None:
         totals = store.db.execute(
             f"SELECT COUNT(*), MIN(f.day), MAX(f.day) FROM article_facts f WHERE {where}", params
         ).fetchone()
     n, first, last = totals
+    stored_where, stored_params = _where_stored(store, f)
+    pending = store.db.execute(
+        f"SELECT COUNT(*) FROM article_facts f WHERE f.analyzed = 0 AND {stored_where}",
+        stored_params,
+    ).fetchone()[0]
+    analyzed_in_range = bool(n) or not pending or bool(store.db.execute(
+        f"SELECT EXISTS (SELECT 1 FROM article_facts f WHERE {ANALYZED} AND {stored_where})",
+        stored_params,
+    ).fetchone()[0])
     # without --until the range runs to today: feeds failing since the last article
-    # are exactly what explains a silence at the end of a report
+    # are exactly what explains a silence at the end of a report; only the feeds the
+    # report reads (a failing feed the filters leave out leaves no gap in it)
+    feeds = (store.select_feeds(sources=f.sources, state_backed=f.state_backed)
+             if f.sources or f.state_backed is not None else None)
     gaps = store.failing_feeds(since=(f.since or (date.fromisoformat(first) if first else None)),
-                               until=f.until or datetime.now(UTC).date())
+                               until=f.until or datetime.now(UTC).date(), feeds=feeds)
     return Report(name=name, columns=columns, rows=rows if n else [], articles=n,
                   first_day=first, last_day=last, filters=f.describe(), coverage_gaps=gaps,
-                  extra=extra)
+                  extra=extra, not_analyzed=pending, analyzed_in_range=analyzed_in_range)
 
 
-def _ratio(num: float | None, den: float | None) -> float | None:
-    return round(num / den, 4) if num is not None and den else (0.0 if den else None)
+#: Every number a report gives is rounded here, once, to this many decimals (tones run
+#: from -1 to 1, shares from 0 to 1): the table, CSV, JSON and HTML all show the same value.
+DIGITS = 3
 
 
 def _round(v: float | None) -> float | None:
-    return None if v is None else round(v, 3)
+    # + 0.0 turns -0.0 into 0.0, which would otherwise print as "-0" in a table
+    return None if v is None else round(v, DIGITS) + 0.0
+
+
+def _ratio(num: float | None, den: float | None) -> float | None:
+    return _round(num / den) if num is not None and den else (0.0 if den else None)
 
 
 def _periods(start: date, end: date, by: str) -> list[str]:
@@ -302,7 +416,8 @@ def trends(store: Store, filters: Filters, *, by: str = "week", top: int = 3) ->
             # zero periods only where something was stored: before the first article in
             # the database there was no coverage to be silent (--since 0001-01-01 --by
             # day would otherwise list 740,000 days)
-            stored_from = store.db.execute("SELECT MIN(day) FROM article_facts").fetchone()[0]
+            stored_from = store.db.execute(
+                "SELECT MIN(day) FROM article_facts WHERE analyzed = 1").fetchone()[0]
             first = max(filters.since, date.fromisoformat(stored_from))
         today = datetime.now(UTC).date()
         # empty periods up to today, not after it (an end date far ahead means no end)
@@ -438,9 +553,10 @@ def entities(store: Store, filters: Filters, *, top: int = 10, per_theme: bool =
     rows: list[dict[str, Any]] = []
     for theme, bit in groups:
         theme_clause = f" AND ((f.themes >> {bit}) & 1)" if bit is not None else ""
-        # Unfiltered, the facts table adds nothing but the cost of a join.
-        join = ("JOIN article_facts f ON f.article_id = e.article_id"
-                if where != "1" or theme_clause else "")
+        # Unfiltered, the facts table adds nothing but the cost of a join (an article
+        # has entities only once analysed).
+        joined = where != ANALYZED or bool(theme_clause)
+        join = "JOIN article_facts f ON f.article_id = e.article_id" if joined else ""
         sql = f"""
             SELECT actor, text, label, articles, mentions FROM (
                 SELECT e.actor AS actor, e.text AS text, MAX(e.label) AS label,
@@ -448,7 +564,8 @@ def entities(store: Store, filters: Filters, *, top: int = 10, per_theme: bool =
                        ROW_NUMBER() OVER (PARTITION BY e.actor
                                           ORDER BY SUM(e.count) DESC, e.text) AS rank
                 FROM entities e {join}
-                WHERE e.actor IN ({','.join('?' * len(actors))}) AND {where}{theme_clause}
+                WHERE e.actor IN ({','.join('?' * len(actors))})
+                      AND {where if joined else "1"}{theme_clause}
                 GROUP BY e.actor, e.text
             ) WHERE rank <= ? ORDER BY actor, mentions DESC, text
         """
@@ -462,15 +579,18 @@ def entities(store: Store, filters: Filters, *, top: int = 10, per_theme: bool =
 def countries(store: Store, filters: Filters) -> Report:
     """Coverage per country in focus, with each power's share and tone there."""
     where, params = _where(store, filters)
-    # Unfiltered, article_countries carries all it needs: one index scan, no join.
-    src = "c" if where == "1" else "f"
-    join = "" if where == "1" else "JOIN article_facts f ON f.article_id = c.article_id"
+    # Unfiltered, article_countries carries all it needs: one index scan, no join (an
+    # article has countries only once analysed).
+    joined = where != ANALYZED
+    src = "f" if joined else "c"
+    join = "JOIN article_facts f ON f.article_id = c.article_id" if joined else ""
     sql = f"""
         SELECT c.code AS code, MAX(c.name) AS name, COUNT(*) AS articles,
                SUM({src}.us) AS us_articles, SUM({src}.china) AS china_articles,
                AVG({src}.us_tone) AS us_tone, AVG({src}.china_tone) AS china_tone
         FROM article_countries c {join}
-        WHERE c.focus = 1 AND {where} GROUP BY c.code ORDER BY articles DESC, code
+        WHERE c.focus = 1 AND {where if joined else "1"}
+        GROUP BY c.code ORDER BY articles DESC, code
     """
     rows = [{
         "code": r["code"], "name": r["name"], "articles": r["articles"],

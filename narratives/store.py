@@ -232,9 +232,29 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     _run_ddl(db, _SCHEMA_1)
 
 
+# Reports count analysed articles only (a stored article waiting for its analysis is
+# not an article that mentions neither power), so `analyzed` leads the covering indexes:
+# a report reads only analysed rows, and the rows still waiting are counted as cheaply.
+_SCHEMA_2 = """
+DROP INDEX article_facts_day;
+DROP INDEX article_facts_feed;
+CREATE INDEX article_facts_day ON article_facts(
+    analyzed, day, week, month, feed, us, china, us_tone, china_tone, themes, us_frame,
+    china_frame, language, countries
+);
+CREATE INDEX article_facts_feed ON article_facts(
+    analyzed, feed, day, us, china, us_tone, china_tone, themes, language, countries
+);
+"""
+
+
+def _migration_2(db: sqlite_utils.Database) -> None:
+    _run_ddl(db, _SCHEMA_2)
+
+
 # Numbered migrations: MIGRATIONS[i] brings the schema from version i to i+1.
 # Append only; never edit one that has shipped.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -255,6 +275,12 @@ def _in_wal_mode(path: Path) -> bool:
     except OSError:
         return False
     return header[:16] == b"SQLite format 3\x00" and header[18:20] == b"\x02\x02"
+
+
+def plain_words(query: str) -> str:
+    """`query` as plain FTS5 terms: each whitespace-separated chunk quoted (a quote in
+    it doubled), so punctuation is read as a word boundary, not as FTS5 syntax."""
+    return " ".join('"' + chunk.replace('"', '""') + '"' for chunk in query.split())
 
 
 class Store:
@@ -754,7 +780,9 @@ class Store:
         return ["US", "China"] + [a for a in rows if a not in ("US", "China")]
 
     def known_countries(self) -> set[str]:
-        return {r[0] for r in self.db.execute("SELECT DISTINCT code FROM article_countries")}
+        """Codes of the countries some stored article focuses on (what --country matches)."""
+        return {r[0] for r in self.db.execute(
+            "SELECT DISTINCT code FROM article_countries WHERE focus = 1")}
 
     def known_languages(self) -> set[str]:
         return {r[0] for r in self.db.execute(
@@ -781,9 +809,15 @@ class Store:
             out.append(name)
         return out
 
-    def failing_feeds(self, *, since: date | None, until: date | None) -> list[dict[str, Any]]:
-        """Feeds that failed at least once in the date range: the report's coverage gaps."""
-        where, params = [], []
+    def failing_feeds(self, *, since: date | None, until: date | None,
+                      feeds: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Feeds that failed at least once in the date range: the report's coverage gaps.
+        `feeds` limits them to the feeds a report reads (None: every feed)."""
+        where: list[str] = []
+        params: list[Any] = []
+        if feeds is not None:
+            where.append(f"feed IN ({','.join('?' * len(feeds))})" if feeds else "0")
+            params.extend(feeds)
         if since:
             where.append("at >= ?")
             params.append(since.isoformat())
@@ -821,7 +855,12 @@ class Store:
             """SELECT theme, COUNT(*) AS articles FROM article_themes WHERE assigned = 1
                GROUP BY theme ORDER BY articles DESC"""
         ))
+        not_analyzed, changed = self.db.execute(
+            "SELECT COUNT(*) FILTER (WHERE analyzed_hash IS NULL), "
+            "COUNT(*) FILTER (WHERE analyzed_hash != content_hash) FROM articles"
+        ).fetchone()
         return {"articles": n, "first": first, "last": last, "feeds": len(by_feed),
+                "not_analyzed": not_analyzed, "changed_since_analysis": changed,
                 "by_feed": by_feed, "actors": actors, "themes": themes}
 
     def feeds_status(self, *, days: int = 7) -> list[dict[str, Any]]:
@@ -841,20 +880,44 @@ class Store:
             out.append(row)
         return out
 
+    def fts_query(self, query: str) -> str:
+        """The FTS5 query to run for `query`: itself when FTS5 accepts it, else its words
+        as plain terms (each whitespace-separated chunk quoted, so "China-Bolivia" and
+        "U.S." are searched as written). A StoreError when neither can be searched."""
+        if not query.strip():
+            raise StoreError("cannot search for an empty query; give words to look for, "
+                             "e.g. lithium, or a phrase in double quotes, e.g. '\"debt trap\"'")
+        candidates = [query]
+        words = plain_words(query)
+        if words != query:
+            candidates.append(words)
+        error: sqlite3.OperationalError | None = None
+        for candidate in candidates:
+            try:
+                self.db.execute("SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT 1",
+                                [candidate]).fetchall()
+                return candidate
+            except sqlite3.OperationalError as exc:
+                error = error or exc
+        raise StoreError(
+            f"cannot search for {query!r} ({error}); write words (lithium Bolivia), phrases "
+            "in double quotes ('\"debt trap\"'), or FTS5 syntax (lithium AND (CATL OR Ganfeng))"
+        )
+
     def search(self, query: str, *, limit: int = 20) -> list[dict[str, Any]]:
-        """Full-text search over title and text, best matches first."""
+        """Full-text search over title and text, best matches first. FTS5 syntax where
+        the query is valid FTS5, else the query's words (see `fts_query`)."""
         sql = """
             SELECT a.id, a.published, a.feed, a.title, a.canonical_url AS url,
                    snippet(articles_fts, 1, '[', ']', '...', 12) AS snippet
             FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
             WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?
         """
+        match = self.fts_query(query)
         try:
-            return list(self.db.query(sql, [query, limit]))
-        except sqlite3.OperationalError as exc:
-            raise StoreError(
-                f"cannot search for {query!r}: {exc} (quote phrases, e.g. '\"debt trap\"')"
-            ) from None
+            return list(self.db.query(sql, [match, limit]))
+        except sqlite3.OperationalError as exc:  # not foreseen: fts_query ran the same match
+            raise StoreError(f"cannot search for {query!r}: {exc}") from None
 
     def iter_articles(
         self,

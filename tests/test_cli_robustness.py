@@ -450,3 +450,80 @@ def test_a_foreign_sqlite_file_is_refused_in_one_line_and_left_as_it_was(
     conn = sqlite3.connect(f"{foreign.as_uri()}?mode=ro", uri=True)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     conn.close()
+
+
+def test_dash_means_standard_output(stored: tuple[Path, Path], runner: CliRunner,
+                                   tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`-o -` writes to standard output, as in most tools; never a file named `-`."""
+    db, _ = stored
+    monkeypatch.chdir(tmp_path)
+    for args, start in ((["report", "trends", "--format", "json"], "{"),
+                        (["report", "sources", "--format", "markdown"], "sources"),
+                        (["search", "story", "--format", "jsonl"], "{"),
+                        (["export", "articles", "--format", "json"], "[")):
+        r = runner.invoke(main, [*args, "--db", str(db), "-o", "-"])
+        assert r.exit_code == 0, r.output
+        assert r.stdout.startswith(start), (args, r.stdout[:80])
+        assert not (tmp_path / "-").exists(), args
+
+
+def test_writing_a_csv_bom_only_to_regular_files(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from narratives.cli import writing
+
+    with writing(tmp_path / "a.csv", bom=True) as fh:
+        fh.write("título\r\n")
+    assert (tmp_path / "a.csv").read_bytes() == "\ufefftítulo\r\n".encode()
+    with writing(tmp_path / "b.json") as fh:
+        fh.write("{}")
+    assert (tmp_path / "b.json").read_bytes() == b"{}"
+    fifo = tmp_path / "pipe"  # read by a program, not a spreadsheet
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    with writing(fifo, bom=True) as fh:
+        fh.write("x\r\n")
+    reader.join(timeout=10)
+    assert got == [b"x\r\n"]
+    with writing(Path("-"), bom=True) as fh:
+        fh.write("to stdout\n")
+    assert capsys.readouterr().out == "to stdout\n"
+    assert not Path("-").exists()
+
+
+def test_report_csv_files_have_a_bom_and_html_can_go_to_stdout(
+        stored: tuple[Path, Path], runner: CliRunner, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    db, _ = stored
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "trends.csv"
+    r = runner.invoke(main, ["report", "trends", "--db", str(db), "--format", "csv",
+                             "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfperiod,")
+    r = runner.invoke(main, ["report", "trends", "--db", str(db), "--format", "csv"])
+    assert r.exit_code == 0 and r.stdout.startswith("period,")  # no rows: still a header
+    r = runner.invoke(main, ["report", "html", "--db", str(db), "-o", "-"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.lstrip().lower().startswith("<!doctype html")
+    assert r.stdout.rstrip().endswith("</html>") and "Wrote" not in r.output
+    assert not (tmp_path / "-").exists()
+
+
+def test_search_csv_with_no_match_still_has_its_header(stored: tuple[Path, Path],
+                                                       runner: CliRunner) -> None:
+    db, _ = stored
+    r = runner.invoke(main, ["search", "zzzzzz", "--format", "csv", "--db", str(db)])
+    assert r.exit_code == 0
+    assert r.stdout.splitlines() == ["id,published,feed,title,url,snippet"]
+
+
+@pytest.mark.parametrize("option", ["--since", "--until"])
+def test_export_refuses_an_empty_date(stored: tuple[Path, Path], runner: CliRunner,
+                                      tmp_path: Path, option: str) -> None:
+    db, _ = stored
+    r = runner.invoke(main, ["export", "articles", "--db", str(db), option, "",
+                             "-o", str(tmp_path / "a.csv")])
+    assert _one_line_error(r, 2).startswith(f"Error: {option}: the date is empty")
+    assert not (tmp_path / "a.csv").exists()

@@ -101,3 +101,21 @@ def test_commands_are_documented() -> None:
     for cmd in ("train", "evaluate"):
         r = CliRunner().invoke(main, [cmd, "--help"])
         assert r.exit_code == 0 and "Example:" in r.output
+
+
+def test_evaluate_a_mistyped_model_path_says_to_check_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nonexist.skops"
+    r = CliRunner().invoke(main, ["evaluate", "--model", str(missing)])
+    assert r.exit_code == 2
+    assert r.stderr == (f"Error: {missing}: no such file; check the path (a theme model is a "
+                        ".skops file made by `narratives train`)\n")
+
+
+@pytest.mark.parametrize("content", [b"SQLite format 3\x00" + bytes(2000), b"id,themes\n"])
+def test_evaluate_a_file_that_is_not_a_model_says_so(tmp_path: Path, content: bytes) -> None:
+    other = tmp_path / "demo.db"
+    other.write_bytes(content)
+    r = CliRunner().invoke(main, ["evaluate", "--model", str(other)])
+    assert r.exit_code == 2
+    assert r.stderr == (f"Error: {other}: not a theme model file (a .skops file made by "
+                        "`narratives train`); check the path\n")

@@ -41,3 +41,9 @@ def test_markdown_table() -> None:
     out = io.StringIO()
     write_rows([{"actor": "US", "share": 0.5}], "markdown", out)
     assert out.getvalue().splitlines()[0].startswith("| actor")
+
+
+def test_csv_without_rows_keeps_its_header() -> None:
+    out = io.StringIO()
+    assert write_rows([], "csv", out, columns=["id", "título"]) == 0
+    assert out.getvalue() == "id,título\r\n"

@@ -68,7 +68,8 @@ def test_failing_feed_backs_off_then_force_retries(tmp_path: Path, server: FeedS
             assert ingest(cfg, store).feeds_failed == 1
         assert len(server.hits("/down")) == 3
         skipped = ingest(cfg, store)
-        assert skipped.feeds_skipped == 1 and skipped.exit_code == 0
+        # not fetched, so not a success: a scheduled run must not look fine (exit 1)
+        assert skipped.feeds_skipped == 1 and skipped.exit_code == 1
         assert len(server.hits("/down")) == 3  # backing off: not fetched
         ingest(cfg, store, force=True)
         assert len(server.hits("/down")) == 4

@@ -172,8 +172,16 @@ def test_coverage_gaps_and_empty_selection(db: Path) -> None:
     [
         ({"since": "yesterday-ish"}, "--since: 'yesterday-ish' is not a date"),
         ({"themes": ["mines"]}, "--theme: unknown theme 'mines'; valid: infrastructure, trade"),
-        ({"actors": ["Mars"]}, "--actor: unknown actor 'Mars'; valid: US, China"),
-        ({"countries": ["XX"]}, "--country: unknown country 'XX'; valid ISO codes: BO, PE"),
+        ({"actors": ["Mars"]}, "--actor: unknown actor 'Mars'; valid: US, China, Russia, EU, "),
+        # the gazetteer's codes, not just those stored
+        ({"countries": ["XX"]}, "--country: unknown country 'XX'; valid ISO codes: AE, AR, "),
+        ({"countries": ["Bolivia"]}, "--country: give the ISO code, not the name: --country "
+                                     "BO for 'Bolivia'"),
+        ({"since": ""}, "--since: the date is empty (an unset shell variable?)"),
+        ({"until": " "}, "--until: the date is empty (an unset shell variable?)"),
+        ({"sources": [""]}, "--source: the value is empty (an unset shell variable?)"),
+        ({"since": "9999-12-31", "until": "9999-01-01"},
+         "--since 9999-12-31 is after --until 9999-01-01"),
         ({"sources": ["Nope"]}, "--source: unknown feed or outlet 'Nope'; valid: Indie BO"),
     ],
 )
@@ -245,3 +253,174 @@ def test_html_escapes_article_text(tmp_path: Path) -> None:
     assert r.exit_code == 0
     text = out.read_text(encoding="utf-8")
     assert "<script>alert(1)" not in text and "&lt;script&gt;alert(1)" in text
+
+
+def _store_unanalysed(path: Path, feed: Feed, when: str, n: int, *, prefix: str) -> None:
+    """Store n articles as `ingest --no-analyze` does: no analysis."""
+    items = [{"title": f"{prefix} {i}", "link": f"https://x.example/{prefix}{i}",
+              "description": "text", "pubDate": when} for i in range(n)]
+    with Store(path) as s:
+        s.sync_feeds([feed])
+        s.save_feed(feed.name, parse_feed(rss(items), feed), status=200, etag=None,
+                    last_modified=None)
+
+
+def test_reports_count_only_analysed_articles(db: Path) -> None:
+    """Articles stored but not analysed yet are not articles that mention neither power:
+    shares and tone are unchanged by them, and the header says they are left out."""
+    with Store(db) as s:
+        before = {name: reports.REPORTS[name](s, reports.make_filters(s, until="2026-09-30"))
+                  for name in reports.REPORTS}
+    _store_unanalysed(db, INDIE, "Tue, 22 Sep 2026 12:00:00 GMT", 10, prefix="raw")
+    _store_unanalysed(db, STATE, "Tue, 29 Sep 2026 12:00:00 GMT", 3, prefix="late")
+    with Store(db) as s:
+        for name, old in before.items():
+            new = reports.REPORTS[name](s, reports.make_filters(s, until="2026-09-30"))
+            assert (new.rows, new.articles) == (old.rows, old.articles), name
+            assert new.not_analyzed == 13 and old.not_analyzed == 0
+            assert ("13 articles in this range not analysed yet, not counted (run "
+                    "`narratives reprocess --stale`)") in new.header().splitlines()[1]
+        w3 = reports.trends(s, reports.make_filters(s, since="2026-09-21", until="2026-09-27"))
+        assert (w3.rows[0]["articles"], w3.rows[0]["us_share"]) == (2, 0.5)  # not 1 of 12
+        assert w3.not_analyzed == 10
+        # the pending count follows the date and source filters
+        state = reports.sources(s, reports.make_filters(s, sources=["State Wire"]))
+        assert state.not_analyzed == 3
+        late = reports.themes(s, reports.make_filters(s, since="2026-09-28",
+                                                       until="2026-09-30"))
+    assert late.empty and late.rows == [] and not late.analyzed_in_range
+    assert late.header().splitlines() == [
+        "themes: no article in this range is analysed yet (filters: {'since': '2026-09-28', "
+        "'until': '2026-09-30'}); the report is empty",
+        "3 articles in this range not analysed yet, not counted (run "
+        "`narratives reprocess --stale`)"]
+    r = CliRunner().invoke(main, ["report", "themes", "--db", str(db), "--since", "2026-09-28",
+                                  "--until", "2026-09-30"])
+    assert r.exit_code == 0 and "no article in this range is analysed yet" in r.stdout
+    r = CliRunner().invoke(main, ["report", "trends", "--db", str(db), "--format", "json"])
+    assert json.loads(r.stdout)["not_analyzed"] == 13
+    r = CliRunner().invoke(main, ["summary", "--db", str(db)])
+    assert r.exit_code == 0
+    assert (f"Waiting for analysis: 13 not analysed yet (run `narratives reprocess --stale "
+            f"--db {db}`)") in r.stdout
+
+
+def test_briefing_and_charts_of_a_database_not_analysed_yet(tmp_path: Path) -> None:
+    """After `ingest --no-analyze` the briefing renders and says why it is empty
+    (themes_figure raised "Invalid shape (0,) for image data")."""
+    path = tmp_path / "raw.db"
+    _store_unanalysed(path, INDIE, "Tue, 22 Sep 2026 12:00:00 GMT", 10, prefix="raw")
+    runner = CliRunner()
+    out = tmp_path / "b.html"
+    r = runner.invoke(main, ["report", "html", "--db", str(path), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    text = out.read_text(encoding="utf-8")
+    assert ("No article in this range is analysed yet: 10 articles in this range not analysed "
+            "yet, not counted (run `narratives reprocess --stale`)") in text
+    assert "No analysed articles match these filters" in text
+    for name in ("trends", "themes"):
+        r = runner.invoke(main, ["report", name, "--db", str(path), "--chart",
+                                 str(tmp_path / f"{name}.png")])
+        assert r.exit_code == 0 and "No chart: the report is empty." in r.output
+        assert "no article in this range is analysed yet" in r.output
+    # the chart functions themselves draw "nothing to draw" rather than fail
+    for figure in (reports_charts().trends_figure, reports_charts().themes_figure):
+        assert reports_charts().png_bytes(figure([], title="t"))[:4] == b"\x89PNG"
+
+
+def reports_charts():  # type: ignore[no-untyped-def]
+    from narratives import charts
+
+    return charts
+
+
+def test_filters_name_what_the_registry_and_gazetteer_know(tmp_path: Path) -> None:
+    """A country or actor the gazetteer or registry knows is a valid filter even when no
+    article mentions it yet (the README's own --country BO on a new database)."""
+    path = tmp_path / "raw.db"
+    _store_unanalysed(path, INDIE, "Tue, 22 Sep 2026 12:00:00 GMT", 2, prefix="raw")
+    with Store(path) as s:
+        f = reports.make_filters(s, countries=["bo", "AR"], actors=["eu", "European Union"])
+        assert (f.countries, f.actors) == (("BO", "AR"), ("EU", "EU"))
+        rep = reports.trends(s, f)
+    assert rep.empty and rep.not_analyzed == 2
+    r = CliRunner().invoke(main, ["report", "countries", "--db", str(path), "--country", "BO",
+                                  "--actor", "EU"])
+    assert r.exit_code == 0 and "the report is empty" in r.output
+    r = CliRunner().invoke(main, ["report", "countries", "--db", str(path), "--country", "XX"])
+    assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1
+    assert r.output.startswith("Error: --country: unknown country 'XX'; valid ISO codes: AE, ")
+
+
+def test_empty_report_still_names_coverage_gaps_of_the_selected_feeds(db: Path) -> None:
+    today = datetime.now(UTC).date().isoformat()  # the fixture's failure is today's
+    with Store(db) as s:
+        empty = reports.sources(s, reports.make_filters(s, since=today))
+        indie = reports.sources(s, reports.make_filters(s, since=today, sources=["Indie BO"]))
+        state = reports.sources(s, reports.make_filters(s, since=today, sources=["state"]))
+        backed = reports.trends(s, reports.make_filters(s, state_backed=True))
+    assert empty.empty and empty.header().splitlines()[1] == (
+        "coverage gaps: feeds failing in this range: indie (1 failed runs)")
+    assert [g["feed"] for g in indie.coverage_gaps] == ["indie"]
+    # a failing feed the filters leave out leaves no gap in the report
+    assert state.coverage_gaps == [] and backed.coverage_gaps == []
+    assert len(state.header().splitlines()) == 1
+    r = CliRunner().invoke(main, ["report", "trends", "--db", str(db), "--since", today])
+    assert r.exit_code == 0 and "coverage gaps: feeds failing in this range: indie" in r.output
+
+
+def test_far_future_until_is_shown_as_typed(db: Path) -> None:
+    today = datetime.now(UTC).date()
+    with Store(db) as s:
+        f = reports.make_filters(s, until="9999-12-31", since="2026-09-01")
+        assert f.until == today + reports.FAR_FUTURE
+        assert f.describe() == {"since": "2026-09-01", "until": "9999-12-31"}
+        assert reports.make_filters(s, until="2026-09-23").describe() == {"until": "2026-09-23"}
+        assert reports.make_filters(s, since="90d", today=date(2026, 12, 31)).describe() == {
+            "since": "2026-10-02"}
+    r = CliRunner().invoke(main, ["report", "trends", "--db", str(db), "--until", "9999-12-31"])
+    assert r.exit_code == 0 and "filters: {'until': '9999-12-31'}" in r.output
+
+
+@pytest.mark.parametrize("option", ["--since", "--until"])
+def test_empty_date_is_refused_in_one_line(db: Path, option: str) -> None:
+    """An unset shell variable ($SINCE) must not silently drop the filter."""
+    r = CliRunner().invoke(main, ["report", "trends", "--db", str(db), option, ""])
+    assert r.exit_code == 2
+    assert r.output.startswith(f"Error: {option}: the date is empty (an unset shell variable?)")
+    assert len(r.output.strip().splitlines()) == 1
+
+
+def test_numbers_are_rounded_once_and_agree_in_every_format(tmp_path: Path) -> None:
+    """us_tone averaging -0.38949999 was -0.39 in one output and -0.389 in another."""
+    path = tmp_path / "t.db"
+    with Store(path) as s:
+        s.sync_feeds([STATE])
+        for i, us in enumerate((-0.7789999, 0.0, None)):
+            (art,) = parse_feed(rss([{"title": f"t{i}", "link": f"https://x.example/t{i}",
+                                      "description": "d",
+                                      "pubDate": "Tue, 08 Sep 2026 10:00:00 GMT"}]), STATE)
+            s.save_feed("state", [art], status=200, etag=None, last_modified=None)
+            s.save_analyses([(_analysis(art.id, us=us, china=0.1, themes=["mining"]),
+                              art.content_hash)])
+    runner = CliRunner()
+    base = ["report", "trends", "--db", str(path), "--until", "2026-09-13"]
+    doc = json.loads(runner.invoke(main, [*base, "--format", "json"]).stdout)
+    (row,) = doc["rows"]
+    assert (row["us_tone"], row["us_share"]) == (-0.389, 0.667)
+    (csv_row,) = list(csv.DictReader(io.StringIO(
+        runner.invoke(main, [*base, "--format", "csv"]).stdout)))
+    assert (csv_row["us_tone"], csv_row["us_share"]) == ("-0.389", "0.667")
+    table = runner.invoke(main, base).stdout
+    assert " -0.389 " in table and " 0.667 " in table and "-0.39 " not in table
+    out = tmp_path / "b.html"
+    assert runner.invoke(main, ["report", "html", "--db", str(path), "--until", "2026-09-13",
+                                "-o", str(out)]).exit_code == 0
+    html = out.read_text(encoding="utf-8")
+    assert '<td class="num">-0.389</td>' in html and '<td class="num">0.667</td>' in html
+    # every float of every report has at most three decimals
+    with Store(path) as s:
+        for name, fn in reports.REPORTS.items():
+            for r in fn(s, reports.make_filters(s)).rows:
+                for key, v in r.items():
+                    assert not isinstance(v, float) or round(v, 3) == v, (name, key, v)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -74,8 +75,99 @@ def test_search_uses_fts_and_follows_updates(tmp_path: Path) -> None:
         items[1]["description"] = "Now about copper in Peru"
         s.save_feed("t", parse_feed(rss(items), FEED), status=200, etag=None, last_modified=None)
         assert [r["title"] for r in s.search("copper")] == ["story 1 on lithium and gas"]
-        with pytest.raises(StoreError, match="cannot search"):
-            s.search('"unbalanced')
+        # not FTS5 syntax: searched as the words written, not refused
+        assert len(s.search('"unbalanced')) == 0 and len(s.search('"Bolivia')) == 1
+        with pytest.raises(StoreError, match="cannot search for an empty query"):
+            s.search("  ")
+
+
+def test_search_reads_analysts_queries_as_words_when_fts5_rejects_them(tmp_path: Path) -> None:
+    """FTS5 reads "China-Bolivia" as column China minus Bolivia and "U.S." as a syntax
+    error; an analyst means the words. Valid FTS5 keeps its meaning."""
+    items = [{"title": "China-Bolivia lithium deal", "link": "https://x.example/1",
+              "description": "The U.S. embassy in La Paz said nothing.",
+              "pubDate": "Mon, 07 Sep 2026 10:00:00 GMT"},
+             {"title": "Bolivia and Peru", "link": "https://x.example/2",
+              "description": "China is mentioned far from Bolivia here, and the US too.",
+              "pubDate": "Mon, 07 Sep 2026 11:00:00 GMT"}]
+    with _store(tmp_path) as s:
+        s.save_feed("t", parse_feed(rss(items), FEED), status=200, etag=None, last_modified=None)
+        assert s.fts_query("China-Bolivia") == '"China-Bolivia"'
+        assert [r["title"] for r in s.search("China-Bolivia")] == ["China-Bolivia lithium deal"]
+        assert s.fts_query("U.S.") == '"U.S."'
+        assert [r["title"] for r in s.search("U.S.")] == ["China-Bolivia lithium deal"]
+        assert s.fts_query("U.S. embassy") == '"U.S." "embassy"'
+        assert len(s.search("U.S. embassy")) == 1
+        # valid FTS5 is run as written
+        assert s.fts_query("China NOT lithium") == "China NOT lithium"
+        assert [r["title"] for r in s.search("China NOT lithium")] == ["Bolivia and Peru"]
+        assert len(s.search('"debt trap" OR Bolivia')) == 2
+
+
+def test_search_command_says_when_it_read_the_query_as_words(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from narratives.cli import main
+
+    items = [{"title": "China-Bolivia lithium deal", "link": "https://x.example/1",
+              "description": "The U.S. embassy said nothing.",
+              "pubDate": "Mon, 07 Sep 2026 10:00:00 GMT"}]
+    with _store(tmp_path) as s:
+        s.save_feed("t", parse_feed(rss(items), FEED), status=200, etag=None, last_modified=None)
+    db = str(tmp_path / "n.db")
+    runner = CliRunner()
+    for query in ("China-Bolivia", "U.S."):
+        r = runner.invoke(main, ["search", query, "--db", db, "--format", "jsonl"])
+        assert r.exit_code == 0, r.output
+        assert [json.loads(line)["title"] for line in r.stdout.splitlines()] == [
+            "China-Bolivia lithium deal"]
+        assert r.stderr == (f"Note: {query!r} is not FTS5 query syntax, so it was searched as "
+                            f"the words \"{query}\"\n")
+    r = runner.invoke(main, ["search", "lithium AND deal", "--db", db, "--format", "jsonl"])
+    assert r.exit_code == 0 and r.stderr == "" and len(r.stdout.splitlines()) == 1
+    r = runner.invoke(main, ["search", "", "--db", db])
+    assert r.exit_code == 1 and r.output.startswith("Error: cannot search for an empty query")
+    assert len(r.output.strip().splitlines()) == 1
+
+
+def test_summary_counts_articles_waiting_for_analysis(tmp_path: Path) -> None:
+    with _store(tmp_path) as s:
+        arts = parse_feed(rss(make_items(3)), FEED)
+        s.save_feed("t", arts, status=200, etag=None, last_modified=None)
+        assert (s.summary()["not_analyzed"], s.summary()["changed_since_analysis"]) == (3, 0)
+        s.db.execute("UPDATE articles SET analyzed_hash = content_hash WHERE id = ?",
+                     [arts[0].id])
+        s.db.execute("UPDATE articles SET analyzed_hash = 'old' WHERE id = ?", [arts[1].id])
+        assert (s.summary()["not_analyzed"], s.summary()["changed_since_analysis"]) == (1, 1)
+
+
+def test_schema_1_database_is_migrated_with_its_articles(tmp_path: Path) -> None:
+    """Migration 2 rebuilds the report indexes led by `analyzed`; data is kept."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    with conn:
+        store_module._run_ddl(_Db(conn), store_module._SCHEMA_1)  # type: ignore[arg-type]
+        conn.execute(f"PRAGMA application_id = {store_module.APPLICATION_ID}")
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute("INSERT INTO feeds (name, url) VALUES ('t', 'https://example.org/rss')")
+        conn.execute("INSERT INTO article_facts (article_id, day, week, month, feed) "
+                     "VALUES ('a', '2026-09-07', '2026-09-07', '2026-09', 't')")
+    conn.close()
+    with Store(path) as s:
+        assert s.schema_version == SCHEMA_VERSION
+        assert s.db.execute("SELECT COUNT(*) FROM article_facts").fetchone()[0] == 1
+        cols = [r[2] for r in s.db.execute("PRAGMA index_info(article_facts_day)")]
+        assert cols[:2] == ["analyzed", "day"]
+
+
+class _Db:
+    """Just enough of sqlite_utils.Database for _run_ddl on a plain connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str) -> sqlite3.Cursor:
+        return self.conn.execute(sql)
 
 
 #: The three ways commands open a database: ingest, other writers, readers.

@@ -150,13 +150,29 @@ class NarrativesGroup(click.Group):
             ctx.exit(130)
 
 
+#: What `-o -` means: standard output, as for most command-line tools.
+STDOUT = Path("-")
+
+
+def dash_is_stdout(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A click callback for -o: `-o -` is standard output (None), not a file named `-`."""
+    return None if value == STDOUT else value
+
+
 @contextlib.contextmanager
-def writing(path: Path) -> Iterator[IO[str]]:
+def writing(path: Path, *, bom: bool = False) -> Iterator[IO[str]]:
     """A text file written in full or not at all: a temporary file beside `path`,
     renamed over it when the block ends without error, removed otherwise. A symbolic
     link is followed (its target is replaced, not the link), and a path that is not a
     regular file (/dev/stdout, /dev/null, a named pipe) is written directly: renaming
-    over it would replace the device with a file."""
+    over it would replace the device with a file.
+
+    `bom` starts a regular file with a UTF-8 byte order mark, which spreadsheets (Excel
+    on Windows) need to read a CSV as UTF-8; a device or pipe is read by programs, so
+    it gets none, as standard output gets none."""
+    if path == STDOUT:  # `-o -`: standard output, left open for the caller
+        yield sys.stdout
+        return
     try:
         special = path.exists() and not path.is_file()  # both follow symbolic links
         if not special and path.is_symlink():
@@ -176,7 +192,7 @@ def writing(path: Path) -> Iterator[IO[str]]:
     except OSError as exc:
         raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
             yield fh
         os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary new file, not mkstemp's 0600
         os.replace(tmp, path)
@@ -225,8 +241,11 @@ def output_options(formats: Sequence[str] = FORMATS, default: str = "table") -> 
 
     def decorator(f: F) -> F:
         f = click.option(
-            "-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-            help="Write to this file instead of standard output.",
+            "-o", "--output", type=click.Path(dir_okay=False, writable=True, allow_dash=True,
+                                              path_type=Path),
+            callback=dash_is_stdout,
+            help="Write to this file instead of standard output (- is standard output). "
+                 "A CSV file starts with a UTF-8 byte order mark, for spreadsheets.",
         )(f)
         f = click.option(
             "--format", "fmt", type=click.Choice(list(formats)), default=default,
@@ -264,9 +283,14 @@ def emit_rows(
     columns: Sequence[str] | None = None,
     empty_message: str = "No rows.",
 ) -> int:
-    """Render rows to a file or stdout; say so plainly when there are none."""
+    """Render rows to a file or stdout; say so plainly when there are none.
+
+    Pass `columns` whenever they are known: a CSV with no rows then still has its
+    header. A CSV file gets a UTF-8 byte order mark (see `writing`); stdout does not."""
+    if output == STDOUT:
+        output = None
     if output is not None:
-        with writing(output) as fh:
+        with writing(output, bom=fmt == "csv") as fh:
             n = write_rows(rows, fmt, fh, columns=columns)
         click.echo(f"Wrote {n} rows to {output}", err=True)
         return n

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from datetime import UTC, datetime, timedelta
@@ -12,11 +13,11 @@ from tqdm import tqdm
 
 from .. import pipeline
 from ..config import load_feeds
-from ..errors import UsageError
+from ..errors import StoreError, UsageError
 from ..records import FeedResult
 from ..reports import parse_when
 from ..store import Store
-from . import db_option, emit_rows, main, output_options
+from . import dash_is_stdout, db_option, emit_rows, main, output_options
 
 DEFAULT_FEEDS = "feeds.yaml"
 
@@ -45,13 +46,14 @@ def ingest(
 ) -> None:
     """Fetch every enabled feed, store new and changed articles, and analyse them.
 
-    Exit code 0 when every feed succeeded, 1 when some failed (what was fetched
-    is still stored), 2 for a usage or configuration error.
+    Exit code 0 when every feed succeeded, 1 when some failed or are backing off
+    after repeated failures (what was fetched is still stored), 2 for a usage or
+    configuration error.
 
     \b
     Example:
       narratives ingest --feeds feeds.yaml --db narratives.db
-      narratives ingest --only xinhua-spanish -v
+      narratives ingest --only el-deber -v
     """
     config = load_feeds(feeds_path)  # validated before anything is touched
     selected = config.select(only)
@@ -73,6 +75,12 @@ def ingest(
                 bar.update(1)
                 if r.error:
                     tqdm.write(f"Error: feed {r.feed}: {r.error}", file=sys.stderr)
+                elif r.skipped:  # not a success: said even with --quiet, and exit 1
+                    state = store.feed_state(r.feed)
+                    tqdm.write(f"Warning: feed {r.feed}: backing off after "
+                               f"{state['consecutive_failures']} failures in a row, next try "
+                               f"after {state['next_attempt']} (use --force to retry now)",
+                               file=sys.stderr)
                 elif verbose:
                     tqdm.write(_describe(r), file=sys.stderr)
 
@@ -85,7 +93,8 @@ def ingest(
                                          interactive=interactive, all_articles=False)
     finally:
         lock.release()
-    skipped = f", {summary.feeds_skipped} backing off" if summary.feeds_skipped else ""
+    skipped = (f", {summary.feeds_skipped} backing off after repeated failures"
+               if summary.feeds_skipped else "")
     click.echo(
         f"ingest: {summary.feeds_ok} feeds ok, {summary.feeds_failed} failed{skipped}; "
         f"articles {summary.new} new, {summary.updated} updated, {summary.unchanged} unchanged; "
@@ -95,8 +104,6 @@ def ingest(
 
 
 def _describe(r: FeedResult) -> str:
-    if r.skipped:
-        return f"{r.feed}: backing off after repeated failures (use --force to retry now)"
     if r.not_modified:
         return f"{r.feed}: not modified"
     return f"{r.feed}: HTTP {r.status}, {r.new} new, {r.updated} updated, {r.unchanged} unchanged"
@@ -132,6 +139,9 @@ def reprocess(db_path: Path, model: str | None, all_articles: bool, wait: bool) 
     Example:
       narratives reprocess --db narratives.db
     """
+    if not db_path.exists():  # before the lock, which would create its folder and file
+        raise StoreError(f"{db_path}: no such database (run `narratives ingest --db "
+                         f"{db_path}` first)")
     lock = pipeline.ingest_lock(db_path, wait=wait)
     try:
         with Store(db_path, create=False) as store:
@@ -179,6 +189,8 @@ def feeds_status(db_path: Path, days: int, fmt: str, output: Path | None) -> Non
     """Health of every feed: last success, failures, last error, articles per day.
 
     A feed that has brought nothing new for more than 3 days is flagged "stale".
+    A feed disabled in the feed list (enabled: false) shows enabled False and no
+    warning: ingest does not fetch it.
 
     \b
     Example:
@@ -188,14 +200,27 @@ def feeds_status(db_path: Path, days: int, fmt: str, output: Path | None) -> Non
         rows = store.feeds_status(days=days)
     now = datetime.now(UTC)
     for row in rows:
+        row["enabled"] = bool(row["enabled"])
         row["warning"] = _warning(row, now)
-    columns = ["name", "last_success", "consecutive_failures", "last_status", "per_day",
-               "articles", "warning", "last_error"]
-    emit_rows(rows, fmt, output, columns=columns if fmt in ("table", "markdown") else None,
+    if fmt in ("table", "markdown"):
+        columns = STATUS_COLUMNS
+    else:  # every field; the header is the same when there are no feeds yet
+        columns = list(rows[0]) if rows else STATUS_FIELDS
+    emit_rows(rows, fmt, output, columns=columns,
               empty_message="No feeds in this database yet: run `narratives ingest`.")
 
 
+#: The columns of `feeds status` as a table, and every field it writes as CSV or JSON.
+STATUS_COLUMNS = ["name", "enabled", "last_success", "consecutive_failures", "last_status",
+                  "per_day", "articles", "warning", "last_error"]
+STATUS_FIELDS = ["name", "outlet", "enabled", "last_attempt", "last_success", "last_status",
+                 "consecutive_failures", "last_error", "next_attempt", "last_new", "articles",
+                 "per_day", "warning"]
+
+
 def _warning(row: dict, now: datetime) -> str:
+    if not row["enabled"]:  # not fetched on purpose: nothing to warn about
+        return ""
     if row["consecutive_failures"]:
         return f"failing ({row['consecutive_failures']} in a row)"
     if row["last_success"] is None:
@@ -217,13 +242,20 @@ def _warning(row: dict, now: datetime) -> str:
 def search(query: str, db_path: Path, limit: int, fmt: str, output: Path | None) -> None:
     """Full-text search over article titles and text (SQLite FTS5 syntax).
 
+    A query that is not valid FTS5 (China-Bolivia, U.S.) is searched as plain words.
+
     \b
     Example:
       narratives search 'lithium AND (CATL OR "Uranium One")'
     """
     with Store(db_path, readonly=True) as store:
-        rows = store.search(query, limit=limit)
-    emit_rows(rows, fmt, output, empty_message=f"No articles match {query!r}.")
+        match = store.fts_query(query)
+        rows = store.search(match, limit=limit)
+    if match != query:
+        click.echo(f"Note: {query!r} is not FTS5 query syntax, so it was searched as the "
+                   f"words {match}", err=True)
+    emit_rows(rows, fmt, output, empty_message=f"No articles match {query!r}.",
+              columns=["id", "published", "feed", "title", "url", "snippet"])
 
 
 @main.group()
@@ -234,8 +266,8 @@ def export() -> None:
 def day_bounds(since: str | None, until: str | None) -> tuple[str | None, str | None]:
     """--since and --until as the reports read them (YYYY-MM-DD or an age such as 90d;
     both days included) turned into UTC timestamps: since inclusive, until exclusive."""
-    s = parse_when(since, "--since") if since else None
-    u = parse_when(until, "--until") if until else None
+    s = parse_when(since, "--since") if since is not None else None  # "" is refused
+    u = parse_when(until, "--until") if until is not None else None
     if s and u and s > u:
         raise UsageError(f"--since {s} is after --until {u}")
     return (f"{s.isoformat()}T00:00:00Z" if s else None,
@@ -250,7 +282,10 @@ def day_bounds(since: str | None, until: str | None) -> tuple[str | None, str | 
 @click.option("--feed", "feed_names", multiple=True, metavar="NAME", help="Only this feed.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv",
               show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              required=True, callback=dash_is_stdout,
+              help="File to write; - for standard output. A CSV file starts with a UTF-8 "
+                   "byte order mark, for spreadsheets.")
 def export_articles(db_path: Path, since: str | None, until: str | None,
                     feed_names: tuple[str, ...], fmt: str, output: Path) -> None:
     """Write stored articles to a file (CSV is safe to open in a spreadsheet).
@@ -291,15 +326,14 @@ def cron(feeds_path: Path, db_path: Path, at: str, log_path: Path | None) -> Non
     except ValueError:
         raise UsageError(f"--time: {at!r} is not a time of day; use HH:MM such as 06:15") from None
     load_feeds(feeds_path)  # a daily run of a missing or broken feed list would fail daily
-    exe = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "narratives" else None
-    exe_s = str(exe) if exe else "narratives"
     feeds_abs, db_abs = feeds_path.resolve(), db_path.resolve()
     log_abs = (log_path or db_abs.with_name("narratives.log")).resolve()
-    for option, path in (("--log", log_abs), ("--db", db_abs)):
+    # --db first: a defaulted log is beside the database, so its folder is --db's fault
+    for option, path in (("--db", db_abs), ("--log", log_abs)):
         if not path.parent.is_dir():  # the nightly run would fail, every night
             raise UsageError(f"{option}: folder {path.parent} does not exist; create it "
                              "or choose another file")
-    cmd = (f"{shlex.quote(exe_s)} ingest --feeds {shlex.quote(str(feeds_abs))} "
+    cmd = (f"{_command()} ingest --feeds {shlex.quote(str(feeds_abs))} "
            f"--db {shlex.quote(str(db_abs))} --quiet")
     click.echo(f"# crontab -e, then add (daily at {hour:02d}:{minute:02d}):")
     click.echo(f"{minute} {hour} * * * {cmd} >> {shlex.quote(str(log_abs))} 2>&1")
@@ -315,6 +349,23 @@ def cron(feeds_path: Path, db_path: Path, at: str, log_path: Path | None) -> Non
     click.echo("# systemctl --user enable --now narratives.timer")
 
 
+def _command() -> str:
+    """This program as cron and systemd can run it, shell-quoted: an absolute path, as
+    neither has the user's PATH. The script that is running when it is `narratives`,
+    else the `narratives` script beside this Python (a virtual environment's bin/),
+    else this Python with `-m narratives` (as when run by `python -m narratives`)."""
+    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if argv0 is not None and argv0.name == "narratives" and argv0.is_file():
+        return shlex.quote(str(argv0.absolute()))
+    if sys.executable:
+        python = Path(sys.executable).absolute()
+        script = python.parent / "narratives"
+        if script.is_file() and os.access(script, os.X_OK):
+            return shlex.quote(str(script))
+        return f"{shlex.quote(str(python))} -m narratives"
+    return "narratives"  # no interpreter path to give (an embedded Python)
+
+
 @main.command()
 @db_option
 def summary(db_path: Path) -> None:
@@ -328,6 +379,12 @@ def summary(db_path: Path) -> None:
         info = store.summary()
     click.echo(f"Database {db_path}: {info['articles']} articles from {info['feeds']} feeds, "
                f"published {info['first'] or '-'} to {info['last'] or '-'}")
+    waiting = [f"{n} {what}" for n, what in (
+        (info["not_analyzed"], "not analysed yet"),
+        (info["changed_since_analysis"], "changed since their analysis")) if n]
+    if waiting:  # reports leave out articles not analysed yet
+        click.echo(f"Waiting for analysis: {', '.join(waiting)} (run `narratives reprocess "
+                   f"--stale --db {shlex.quote(str(db_path))}`)")
     emit_rows(info["by_feed"], "table", None)
     if info["actors"]:
         click.echo("")

@@ -8,9 +8,12 @@ import click
 
 from ..errors import InputError
 from ..store import Store
-from . import db_option, emit_rows, main
+from . import dash_is_stdout, db_option, emit_rows, main
 
 TEXT_CHARS = 1500
+#: The columns of `label export`: a file with no rows still has its header.
+LABEL_COLUMNS = ["article_id", "themes", "least_sure_theme", "score", "threshold", "published",
+                 "feed", "title", "url", "text"]
 
 
 @main.group()
@@ -23,8 +26,10 @@ def label() -> None:
 @click.option("--uncertain", "n", type=click.IntRange(min=1, max=1_000_000), default=100,
               show_default=True,
               help="How many articles, least sure first.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="CSV file to write (opens in any spreadsheet).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              required=True, callback=dash_is_stdout,
+              help="CSV file to write (opens in any spreadsheet: it starts with a UTF-8 byte "
+                   "order mark); - for standard output.")
 def label_export(db_path: Path, n: int, output: Path) -> None:
     """Write the stored articles the model is least sure of, with its current guesses.
 
@@ -66,7 +71,7 @@ def label_export(db_path: Path, n: int, output: Path) -> None:
             "feed": art["feed"], "title": art["title"], "url": art["url"],
             "text": art["text"][:TEXT_CHARS],
         })
-    emit_rows(rows, "csv", output)
+    emit_rows(rows, "csv", output, columns=LABEL_COLUMNS)
     if not rows:
         click.echo("No analysed articles with theme scores yet: run `narratives ingest`.",
                    err=True)

@@ -14,7 +14,7 @@ from .. import charts, reports
 from ..export import write_rows
 from ..reports import Report
 from ..store import Store
-from . import db_option, main, output_options, writing
+from . import STDOUT, db_option, main, output_options, writing
 
 
 def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -46,7 +46,7 @@ def _render(report: Report, fmt: str, output: Path | None) -> None:
         doc = {"report": report.name, "articles": report.articles,
                "first_day": report.first_day, "last_day": report.last_day,
                "filters": report.filters, "coverage_gaps": report.coverage_gaps,
-               "rows": report.rows}
+               "not_analyzed": report.not_analyzed, "rows": report.rows}
         text = json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n"
         if output:
             with writing(output) as fh:
@@ -56,7 +56,7 @@ def _render(report: Report, fmt: str, output: Path | None) -> None:
             click.echo(text, nl=False)
         return
     if output is not None:
-        with writing(output) as fh:
+        with writing(output, bom=fmt == "csv") as fh:
             if fmt == "markdown":
                 fh.write(report.header().replace("\n", "  \n") + "\n\n")
             n = write_rows(report.rows, fmt, fh, columns=report.columns)
@@ -65,7 +65,7 @@ def _render(report: Report, fmt: str, output: Path | None) -> None:
     header_to_stdout = fmt in ("table", "markdown")
     click.echo(report.header() + ("\n" if header_to_stdout and report.rows else ""),
                err=not header_to_stdout)
-    if report.rows:
+    if report.rows or fmt == "csv":  # a CSV with no rows still has its header
         write_rows(report.rows, fmt, sys.stdout, columns=report.columns)
 
 
@@ -184,8 +184,9 @@ def countries(db_path: Path, fmt: str, output: Path | None, **raw: Any) -> None:
 @click.option("--by", type=click.Choice(reports.PERIODS), default="week", show_default=True)
 @filter_options
 @db_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("report.html"), show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              default=Path("report.html"), show_default=True,
+              help="File to write; - for standard output.")
 def html_report(by: str, db_path: Path, output: Path, **raw: Any) -> None:
     """One self-contained HTML briefing: tables, charts, filters, coverage, model accuracy.
 
@@ -198,6 +199,7 @@ def html_report(by: str, db_path: Path, output: Path, **raw: Any) -> None:
     with Store(db_path, readonly=True) as store:
         filters = reports.make_filters(store, **{k: raw[k] for k in FILTER_KEYS})
         text = render(store, filters, by=by, db_label=str(db_path))
-    with writing(output) as fh:
+    with writing(output) as fh:  # `-o -`: standard output
         fh.write(text)
-    click.echo(f"Wrote {output} ({len(text) // 1024} KB)")
+    if output != STDOUT:
+        click.echo(f"Wrote {output} ({len(text) // 1024} KB)")
