@@ -55,12 +55,14 @@ def parse_labels(text: str, themes: Sequence[str], *, source: str = "labels"
                  ) -> list[tuple[str, tuple[str, ...]]]:
     """The body of `read_labels_csv`, for text already in memory."""
     valid = {t.lower(): t for t in themes}
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    # Spreadsheets set to Spanish, Portuguese or French save CSV with ';' between
+    # columns (and quote a cell holding ';', such as "mining; energy")
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if {ID_COLUMN, THEMES_COLUMN} <= {
+        h.strip().strip('"') for h in first.split(";")} else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in (ID_COLUMN, THEMES_COLUMN) if c not in header]
-    if missing and len(header) == 1 and ";" in header[0]:
-        raise InputError(f"{source}: line 1: columns are separated by ';'; save the "
-                         "spreadsheet as CSV UTF-8 (comma delimited)")
     if missing:
         raise InputError(f"{source}: line 1: missing column {', '.join(missing)}; "
                          f"the header needs {ID_COLUMN},{THEMES_COLUMN}")
