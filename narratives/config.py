@@ -85,17 +85,26 @@ class FeedsConfig:
     settings: Settings = field(default_factory=Settings)
 
     def select(self, names: tuple[str, ...] | list[str] = ()) -> tuple[Feed, ...]:
-        """The enabled feeds, or exactly the named ones (enabled or not)."""
+        """The enabled feeds, or the named ones (enabled or not). A name is a feed's
+        name or, as the reports' --source reads it, an outlet (every feed of it); letter
+        case is ignored."""
         if not names:
             return tuple(f for f in self.feeds if f.enabled)
-        known = {f.name: f for f in self.feeds}
-        unknown = [n for n in names if n not in known]
+        chosen: dict[str, Feed] = {}
+        unknown = []
+        for n in names:
+            key = n.strip().lower()
+            found = [f for f in self.feeds if f.name.lower() == key] or [
+                f for f in self.feeds if (f.outlet or "").strip().lower() == key]
+            if not found:
+                unknown.append(n)
+            chosen.update((f.name, f) for f in found)
         if unknown:
             raise ConfigError(
-                f"{self.path}: no feed named {', '.join(map(repr, unknown))}; "
-                f"known feeds: {', '.join(sorted(known))}"
+                f"{self.path}: no feed or outlet named {', '.join(map(repr, unknown))}; "
+                f"known feeds: {', '.join(sorted(f.name for f in self.feeds))}"
             )
-        return tuple(known[n] for n in names)
+        return tuple(chosen.values())
 
 
 class _DuplicateKey(Exception):

@@ -80,7 +80,7 @@ def test_only_unknown_feed_is_a_usage_error(tmp_path: Path, server: FeedServer,
     feeds = _feeds(tmp_path, server)
     r = runner.invoke(main, ["ingest", "--feeds", str(feeds), "--db", str(tmp_path / "n.db"),
                              "--only", "nope"])
-    assert r.exit_code == 2 and "no feed named 'nope'; known feeds: good" in r.output
+    assert r.exit_code == 2 and "no feed or outlet named 'nope'; known feeds: good" in r.output
 
 
 def test_overlapping_run_exits_at_once(tmp_path: Path, server: FeedServer,

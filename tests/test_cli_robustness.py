@@ -278,8 +278,27 @@ def test_export_of_an_unknown_feed_is_refused(stored: tuple[Path, Path], runner:
     out = tmp_path / "e.csv"
     r = runner.invoke(main, ["export", "articles", "--feed", "nope", "-o", str(out),
                              "--db", str(db)])
-    assert "no feed named 'nope'" in _one_line_error(r, 2)
+    assert "no feed or outlet named 'nope'" in _one_line_error(r, 2)
     assert not out.exists()
+
+
+def test_export_takes_a_feed_name_or_its_outlet(tmp_path: Path, server: FeedServer,
+                                                runner: CliRunner) -> None:
+    server.routes["/a"] = Route(body=rss(make_items(2)))
+    server.routes["/b"] = Route(body=rss(make_items(3, prefix="other")))
+    feeds = write_feeds_yaml(tmp_path / "feeds.yaml", [
+        {"name": "wire-en", "url": server.url("/a"), "outlet": "Meridian Wire"},
+        {"name": "other", "url": server.url("/b"), "outlet": "Other"}],
+        settings={"host_delay": 0.01})
+    db = tmp_path / "n.db"
+    assert runner.invoke(main, ["ingest", "--feeds", str(feeds), "--db", str(db),
+                                "--no-analyze"]).exit_code == 0
+    for value, n in (("meridian wire", 2), ("WIRE-EN", 2), ("other", 3)):
+        out = tmp_path / "e.csv"
+        r = runner.invoke(main, ["export", "articles", "--feed", value, "--format", "jsonl",
+                                 "-o", str(out), "--db", str(db)])
+        assert r.exit_code == 0, r.output
+        assert len(out.read_text(encoding="utf-8").splitlines()) == n
 
 
 def test_a_database_error_mid_command_is_one_line(stored: tuple[Path, Path], runner: CliRunner,

@@ -164,8 +164,20 @@ def test_unknown_setting_rejected(tmp_path: Path) -> None:
 
 def test_select_unknown_name_lists_known(tmp_path: Path) -> None:
     cfg = load_feeds(write_feeds_yaml(tmp_path / "f.yaml", [GOOD]))
-    with pytest.raises(ConfigError, match="no feed named 'zzz'; known feeds: a"):
+    with pytest.raises(ConfigError, match="no feed or outlet named 'zzz'; known feeds: a"):
         cfg.select(["zzz"])
+
+
+def test_select_by_name_or_outlet_ignoring_case(tmp_path: Path) -> None:
+    feeds = [{"name": "el-deber", "url": "https://a.example/rss", "outlet": "El Deber"},
+             {"name": "dialogue-en", "url": "https://b.example/en", "outlet": "Dialogue Earth"},
+             {"name": "dialogue-es", "url": "https://b.example/es", "outlet": "Dialogue Earth",
+              "enabled": False}]
+    cfg = load_feeds(write_feeds_yaml(tmp_path / "f.yaml", feeds))
+    assert [f.name for f in cfg.select(["El-Deber"])] == ["el-deber"]
+    assert [f.name for f in cfg.select(["el deber"])] == ["el-deber"]  # the outlet
+    assert [f.name for f in cfg.select(["dialogue earth", "dialogue-en"])] == [
+        "dialogue-en", "dialogue-es"]
 
 
 def test_shipped_feed_lists_are_valid() -> None:

@@ -32,7 +32,8 @@ def _feeds_option(f):  # type: ignore[no-untyped-def]
 @main.command()
 @_feeds_option
 @db_option
-@click.option("--only", multiple=True, metavar="NAME", help="Only this feed (repeatable).")
+@click.option("--only", multiple=True, metavar="NAME",
+              help="Only this feed, by name or outlet (repeatable).")
 @click.option("--wait", is_flag=True, help="Wait for another running ingest instead of exiting.")
 @click.option("--force", is_flag=True, help="Also fetch feeds that are backing off after failures.")
 @click.option("--no-analyze", is_flag=True, help="Store articles without running the analysis.")
@@ -279,7 +280,8 @@ def day_bounds(since: str | None, until: str | None) -> tuple[str | None, str | 
 @click.option("--since", help="Published on or after this day (YYYY-MM-DD, or an age such as "
               "90d, 12w, 6m).")
 @click.option("--until", help="Published on or before this day (YYYY-MM-DD or an age).")
-@click.option("--feed", "feed_names", multiple=True, metavar="NAME", help="Only this feed.")
+@click.option("--feed", "feed_names", multiple=True, metavar="NAME",
+              help="Only this feed, by name or outlet (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv",
               show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
@@ -296,12 +298,18 @@ def export_articles(db_path: Path, since: str | None, until: str | None,
     """
     s, u = day_bounds(since, until)
     with Store(db_path, readonly=True) as store:
-        known = sorted(f for f, _ in store.feed_names_and_outlets())
-        for name in feed_names:
-            if name not in known:
-                raise UsageError(f"--feed: no feed named {name!r} in {db_path}; stored feeds: "
-                                 f"{', '.join(known) or 'none'}")
-        emit_rows(store.iter_articles(since=s, until=u, feeds=feed_names), fmt, output,
+        stored = store.feed_names_and_outlets()
+        chosen: list[str] = []
+        for name in feed_names:  # a feed's name or an outlet, as --only and --source read them
+            key = name.strip().lower()
+            found = [f for f, _ in stored if f.lower() == key] or [
+                f for f, outlet in stored if (outlet or "").strip().lower() == key]
+            if not found:
+                known = sorted(f for f, _ in stored)
+                raise UsageError(f"--feed: no feed or outlet named {name!r} in {db_path}; "
+                                 f"stored feeds: {', '.join(known) or 'none'}")
+            chosen.extend(f for f in found if f not in chosen)
+        emit_rows(store.iter_articles(since=s, until=u, feeds=tuple(chosen)), fmt, output,
                   columns=["id", "published", "published_source", "feed", "outlet", "title",
                            "url", "author", "language", "text"])
 
