@@ -11,9 +11,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import yaml
+from url_normalize import url_normalize
 
 from .errors import ConfigError
 from .records import Feed
@@ -94,8 +95,7 @@ class FeedsConfig:
         unknown = []
         for n in names:
             key = n.strip().lower()
-            found = [f for f in self.feeds if f.name.lower() == key] or [
-                f for f in self.feeds if (f.outlet or "").strip().lower() == key]
+            found = [f for f in self.feeds if key in (f.name.lower(), (f.outlet or "").lower())]
             if not found:
                 unknown.append(n)
             chosen.update((f.name, f) for f in found)
@@ -165,15 +165,14 @@ def resolve_url(url: str, base_dir: Path) -> str:
 
 
 def _same_url_key(url: str) -> str:
-    """A resolved feed URL with what never changes the address folded: the letter case
-    of scheme and host, and an empty path (`https://x.org` is `https://x.org/`).
-
-    Not parse.canonical_url: that drops query parameters such as `feed` and `rss`,
+    """A resolved feed URL with what never changes the address folded (letter case of
+    scheme and host, default port, empty path), by url_normalize. Not
+    parse.canonical_url: that also drops query parameters such as `feed` and `rss`,
     which can select a different feed at the same address."""
-    parts = urlsplit(url)
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    return urlunsplit((parts.scheme.lower(), userinfo + at + hostport.lower(),
-                       parts.path or "/", parts.query, parts.fragment))
+    try:
+        return url_normalize(url) or url
+    except Exception:  # noqa: BLE001 - a URL the library cannot read is compared as written
+        return url
 
 
 def _name_problem(name: str) -> str | None:

@@ -140,8 +140,8 @@ def make_filters(
                              "give a value or leave the option out")
     typed = {option: _parse_date(value, option, today) if value is not None else None
              for option, value in (("--since", since), ("--until", until))}
-    s = parse_when(since, "--since", today=today) if since is not None else None
-    u = parse_when(until, "--until", today=today) if until is not None else None
+    # the bounds applied, as parse_when gives them (a far-future date is no end)
+    s, u = (None if t is None else min(t, today + FAR_FUTURE) for t in typed.values())
     if typed["--since"] and typed["--until"] and typed["--since"] > typed["--until"]:
         raise UsageError(f"--since {typed['--since']} is after --until {typed['--until']}")
     valid_themes = theme_names()

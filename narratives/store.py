@@ -907,17 +907,17 @@ class Store:
     def search(self, query: str, *, limit: int = 20) -> list[dict[str, Any]]:
         """Full-text search over title and text, best matches first. FTS5 syntax where
         the query is valid FTS5, else the query's words (see `fts_query`)."""
+        return self.search_match(self.fts_query(query), limit=limit)
+
+    def search_match(self, match: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        """The best matches of an FTS5 expression `fts_query` has accepted."""
         sql = """
             SELECT a.id, a.published, a.feed, a.title, a.canonical_url AS url,
                    snippet(articles_fts, 1, '[', ']', '...', 12) AS snippet
             FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
             WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?
         """
-        match = self.fts_query(query)
-        try:
-            return list(self.db.query(sql, [match, limit]))
-        except sqlite3.OperationalError as exc:  # not foreseen: fts_query ran the same match
-            raise StoreError(f"cannot search for {query!r}: {exc}") from None
+        return list(self.db.query(sql, [match, limit]))
 
     def iter_articles(
         self,

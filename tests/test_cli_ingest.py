@@ -31,6 +31,20 @@ def _feeds(tmp_path: Path, server: FeedServer, good: int = 3, bad: bool = False)
     return write_feeds_yaml(tmp_path / "feeds.yaml", feeds, settings={"host_delay": 0.01})
 
 
+def _stored(tmp_path: Path, server: FeedServer, runner: CliRunner, n: int, *,
+            first_title: str) -> Path:
+    """A database ingested (not analysed) from one feed of `n` items, the first titled
+    `first_title`."""
+    items = make_items(n)
+    items[0]["title"] = first_title
+    server.routes["/good"] = Route(body=rss(items))
+    feeds = write_feeds_yaml(tmp_path / "f.yaml", [{"name": "good", "url": server.url("/good")}])
+    db = tmp_path / "n.db"
+    assert runner.invoke(main, ["ingest", "--feeds", str(feeds), "--db", str(db),
+                                "--no-analyze"]).exit_code == 0
+    return db
+
+
 def test_ingest_ok_exit_0_and_summary(tmp_path: Path, server: FeedServer,
                                       runner: CliRunner) -> None:
     feeds = _feeds(tmp_path, server)
@@ -106,13 +120,7 @@ def test_db_from_environment(tmp_path: Path, server: FeedServer, runner: CliRunn
 
 def test_feeds_status_search_and_export(tmp_path: Path, server: FeedServer,
                                         runner: CliRunner) -> None:
-    items = make_items(3)
-    items[0]["title"] = "=cmd|' /C calc'!A0"
-    server.routes["/good"] = Route(body=rss(items))
-    feeds = write_feeds_yaml(tmp_path / "f.yaml", [{"name": "good", "url": server.url("/good")}])
-    db = tmp_path / "n.db"
-    assert runner.invoke(main, ["ingest", "--feeds", str(feeds), "--db", str(db),
-                                "--no-analyze"]).exit_code == 0
+    db = _stored(tmp_path, server, runner, 3, first_title="=cmd|' /C calc'!A0")
     status = runner.invoke(main, ["feeds", "status", "--db", str(db), "--format", "csv"])
     row = next(csv.DictReader(status.output.splitlines()))
     assert row["name"] == "good" and row["consecutive_failures"] == "0"
@@ -262,13 +270,7 @@ def test_csv_files_have_a_bom_for_spreadsheets_and_stdout_has_none(
 ) -> None:
     """Excel on Windows reads a CSV as UTF-8 only after a byte order mark; programs
     reading standard output (and `-o -`, which means standard output) want none."""
-    items = make_items(2)
-    items[0]["title"] = "Crónica de Bolivia"
-    server.routes["/good"] = Route(body=rss(items))
-    feeds = write_feeds_yaml(tmp_path / "f.yaml", [{"name": "good", "url": server.url("/good")}])
-    db = tmp_path / "n.db"
-    assert runner.invoke(main, ["ingest", "--feeds", str(feeds), "--db", str(db),
-                                "--no-analyze"]).exit_code == 0
+    db = _stored(tmp_path, server, runner, 2, first_title="Crónica de Bolivia")
     out = tmp_path / "a.csv"
     r = runner.invoke(main, ["export", "articles", "--db", str(db), "-o", str(out)])
     assert r.exit_code == 0, r.output

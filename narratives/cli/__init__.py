@@ -286,9 +286,8 @@ def emit_rows(
     """Render rows to a file or stdout; say so plainly when there are none.
 
     Pass `columns` whenever they are known: a CSV with no rows then still has its
-    header. A CSV file gets a UTF-8 byte order mark (see `writing`); stdout does not."""
-    if output == STDOUT:
-        output = None
+    header. A CSV file gets a UTF-8 byte order mark (see `writing`); stdout does not
+    (`-o -` reaches here as None, see `dash_is_stdout`)."""
     if output is not None:
         with writing(output, bom=fmt == "csv") as fh:
             n = write_rows(rows, fmt, fh, columns=columns)

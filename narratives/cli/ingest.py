@@ -251,7 +251,7 @@ def search(query: str, db_path: Path, limit: int, fmt: str, output: Path | None)
     """
     with Store(db_path, readonly=True) as store:
         match = store.fts_query(query)
-        rows = store.search(match, limit=limit)
+        rows = store.search_match(match, limit=limit)  # the query is checked once
     if match != query:
         click.echo(f"Note: {query!r} is not FTS5 query syntax, so it was searched as the "
                    f"words {match}", err=True)
@@ -298,18 +298,14 @@ def export_articles(db_path: Path, since: str | None, until: str | None,
     """
     s, u = day_bounds(since, until)
     with Store(db_path, readonly=True) as store:
-        stored = store.feed_names_and_outlets()
-        chosen: list[str] = []
-        for name in feed_names:  # a feed's name or an outlet, as --only and --source read them
-            key = name.strip().lower()
-            found = [f for f, _ in stored if f.lower() == key] or [
-                f for f, outlet in stored if (outlet or "").strip().lower() == key]
-            if not found:
-                known = sorted(f for f, _ in stored)
+        wanted = [name.strip() for name in feed_names]  # a feed's name or an outlet
+        for name in wanted:
+            if not store.select_feeds(sources=[name]):
+                known = sorted(f for f, _ in store.feed_names_and_outlets())
                 raise UsageError(f"--feed: no feed or outlet named {name!r} in {db_path}; "
                                  f"stored feeds: {', '.join(known) or 'none'}")
-            chosen.extend(f for f in found if f not in chosen)
-        emit_rows(store.iter_articles(since=s, until=u, feeds=tuple(chosen)), fmt, output,
+        chosen = tuple(store.select_feeds(sources=wanted)) if wanted else ()
+        emit_rows(store.iter_articles(since=s, until=u, feeds=chosen), fmt, output,
                   columns=["id", "published", "published_source", "feed", "outlet", "title",
                            "url", "author", "language", "text"])
 
